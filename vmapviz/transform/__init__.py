@@ -1,0 +1,17 @@
+"""State-aware transforms: jit, grad, vmap2, pmap2, map, and the engine under them."""
+
+from ._errors import BatchAxisError as BatchAxisError
+from ._errors import MappingError as MappingError
+from ._function import StatefulFunction as StatefulFunction
+from ._function import jit as jit
+from ._grad import grad as grad
+from ._hooks import add_observer as add_observer
+from ._hooks import observe as observe
+from ._hooks import remove_observer as remove_observer
+from ._mapping import StatefulMapping as StatefulMapping
+from ._mapping import pmap2 as pmap2
+from ._mapping import vmap2 as vmap2
+
+for _obj in (StatefulFunction, StatefulMapping, BatchAxisError, MappingError):
+    _obj.__module__ = __name__
+del _obj

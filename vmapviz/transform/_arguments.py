@@ -1,0 +1,167 @@
+"""Arguments of a traced call: static split, flattening, names and signature.
+
+>>> import jax.numpy as jnp
+>>> call = split_call(lambda x, n: x * n, (jnp.ones(3), 2), {}, static_argnums=(1,))
+>>> call.leaf_names()
+['argument x']
+>>> call.static
+((1, 2),)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import numpy as np
+
+from ._jax_private import abstract
+
+__all__ = ["Call", "normalize_argnums", "parameter_names", "reinsert_static", "split_call"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Call:
+    """One call's arguments, split into dynamic leaves and static values."""
+
+    dyn_args: tuple
+    dyn_kwargs: dict
+    static: tuple  # ((index or name, value), ...)
+    leaves: list
+    treedef: Any
+    arg_names: list  # names of the dynamic positional arguments
+
+    def leaf_names(self) -> list[str]:
+        """``argument x``, ``argument d['a']``, ``kwargs['y']``: one name per leaf."""
+        names = []
+        for name, arg in zip(self.arg_names, self.dyn_args):
+            names.extend(_leaf_names(f"argument {name}", arg))
+        for k, v in self.dyn_kwargs.items():
+            names.extend(_leaf_names(f"kwargs[{k!r}]", v))
+        return names
+
+    def n_arg_leaves(self) -> int:
+        """Leaves of positional arguments come first, then keyword ones."""
+        return len(jax.tree.leaves(self.dyn_args))
+
+    def check(self) -> None:
+        """Raise a clear TypeError for a leaf JAX cannot trace."""
+        _check_leaves(self.leaves, self.leaf_names())
+
+    def signature(self) -> tuple:
+        """Hashable cache key: structure, abstract value of each leaf, static values."""
+        return (self.treedef, tuple(abstract(x) for x in self.leaves), self.static)
+
+
+def reinsert_static(static: tuple, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """Put static values back at their positions / names."""
+    args = list(args)
+    kwargs = dict(kwargs)
+    for where, value in static:
+        if isinstance(where, int):
+            args.insert(where, value)
+        else:
+            kwargs[where] = value
+    return tuple(args), kwargs
+
+
+def normalize_argnums(argnums: int | Sequence[int] | None, what: str) -> tuple[int, ...]:
+    if argnums is None:
+        return ()
+    if isinstance(argnums, int):
+        argnums = (argnums,)
+    out = []
+    for i in argnums:
+        if not isinstance(i, int) or isinstance(i, bool):
+            raise TypeError(f"{what} must be ints, got {i!r}")
+        out.append(i)
+    return tuple(sorted(set(out)))
+
+
+def parameter_names(fun: Callable) -> list[str] | None:
+    """Names of ``fun``'s positional parameters, or None when they cannot be read."""
+    target = getattr(fun, "origin_fun", fun)
+    try:
+        sig = inspect.signature(target)
+    except (TypeError, ValueError):
+        return None
+    names = []
+    for p in sig.parameters.values():
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.append(p.name)
+        elif p.kind is p.VAR_POSITIONAL:
+            break
+    return names
+
+
+def _arg_name(i: int, names: list[str] | None) -> str:
+    if names is not None and i < len(names):
+        return names[i]
+    return f"args[{i}]"
+
+
+def split_call(
+    fun: Callable,
+    args: tuple,
+    kwargs: dict,
+    static_argnums: tuple[int, ...] = (),
+    static_argnames: tuple[str, ...] = (),
+    names: list[str] | None = None,
+) -> Call:
+    """Split a call into static values and dynamic pytree leaves, naming each leaf."""
+    static = []
+    dyn_args = []
+    n = len(args)
+    wanted = {i + n if i < 0 else i for i in static_argnums}
+    for i, a in enumerate(args):
+        if i in wanted:
+            _check_hashable(a, f"static argument {i}")
+            static.append((i, a))
+        else:
+            dyn_args.append(a)
+    dyn_kwargs = {}
+    for k, v in kwargs.items():
+        if k in static_argnames:
+            _check_hashable(v, f"static argument {k!r}")
+            static.append((k, v))
+        else:
+            dyn_kwargs[k] = v
+    if names is None:
+        names = parameter_names(fun)
+    dyn_names = [_arg_name(i, names) for i in range(n) if i not in wanted]
+    leaves, treedef = jax.tree.flatten((tuple(dyn_args), dyn_kwargs))
+    return Call(tuple(dyn_args), dyn_kwargs, tuple(static), leaves, treedef, dyn_names)
+
+
+def _leaf_names(prefix: str, tree: Any) -> list[str]:
+    with_path, _ = jax.tree_util.tree_flatten_with_path(tree)
+    return [prefix + jax.tree_util.keystr(path) for path, _ in with_path]
+
+
+def _check_hashable(value: Any, what: str) -> None:
+    try:
+        hash(value)
+    except TypeError:
+        raise TypeError(
+            f"{what} must be hashable to be static, but got a value of type "
+            f"{type(value).__name__}. Pass it as a dynamic (array) argument instead."
+        ) from None
+
+
+_SCALARS = (bool, int, float, complex, np.generic, np.ndarray)
+
+
+def _check_leaves(leaves: list, names: list[str]) -> None:
+    for leaf, name in zip(leaves, names):
+        if isinstance(leaf, _SCALARS) or hasattr(leaf, "aval") or isinstance(leaf, jax.Array):
+            continue
+        try:
+            abstract(leaf)
+        except TypeError:
+            raise TypeError(
+                f"{name} is a {type(leaf).__name__}, which is not a valid JAX type. "
+                "Pass it through static_argnums / static_argnames, or as an array."
+            ) from None

@@ -1,0 +1,206 @@
+"""StatefulFunction: trace once per argument signature, cache the ClosedJaxpr.
+
+>>> import jax.numpy as jnp
+>>> from vmapviz import ShortTermState
+>>> s = ShortTermState(jnp.zeros(2))
+>>> def step(x):
+...     s.value = s.value + x
+...     return s.value.sum()
+>>> sf = StatefulFunction(step)
+>>> key = sf.get_arg_cache_key(jnp.ones(2))
+>>> _ = sf.make_jaxpr(jnp.ones(2))
+>>> [type(st).__name__ for st in sf.get_states_by_cache(key)]
+['ShortTermState']
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.extend
+
+from .._state import State
+from ._arguments import Call, normalize_argnums, parameter_names, reinsert_static, split_call
+from ._tracing import Traced, trace_stateful
+
+__all__ = ["CacheEntry", "StatefulFunction", "jit"]
+
+
+def to_struct(x: Any) -> jax.ShapeDtypeStruct:
+    aval = jax.typeof(x)
+    return jax.ShapeDtypeStruct(aval.shape, aval.dtype, weak_type=aval.weak_type)
+
+
+@dataclasses.dataclass
+class CacheEntry:
+    """One traced signature: the jaxpr, its States, and a compiled runner."""
+
+    traced: Traced
+    runner: Callable | None = None
+
+    @property
+    def jaxpr(self):
+        return self.traced.closed_jaxpr
+
+
+class StatefulFunction:
+    """A function whose State reads and writes become jaxpr inputs and outputs.
+
+    Traced once per argument signature (pytree structure, shapes, dtypes, static
+    values); the cache keeps the ``cache_size`` most recent signatures.
+
+    Args:
+      fun: the function.
+      static_argnums, static_argnames: arguments treated as compile-time constants.
+      axis_env: ``[(axis_name, size)]`` for functions that use collectives.
+      name: shown in records and messages.
+      cache_size: how many signatures to keep.
+    """
+
+    def __init__(
+        self,
+        fun: Callable,
+        static_argnums: int | Sequence[int] = (),
+        static_argnames: str | Sequence[str] = (),
+        axis_env: Sequence[tuple[Any, int]] | None = None,
+        name: str | None = None,
+        cache_size: int = 128,
+    ):
+        if not callable(fun):
+            raise TypeError(f"StatefulFunction expects a callable, got {type(fun).__name__}")
+        self.fun = fun
+        self.static_argnums = normalize_argnums(static_argnums, "static_argnums")
+        if isinstance(static_argnames, str):
+            static_argnames = (static_argnames,)
+        self.static_argnames = tuple(static_argnames)
+        self.axis_env = axis_env
+        self.name = name or getattr(fun, "__name__", type(fun).__name__)
+        self.cache_size = cache_size
+        self._cache: collections.OrderedDict[Any, CacheEntry] = collections.OrderedDict()
+        self._names = parameter_names(fun)
+        self.trace_count = 0
+
+    # ------------------------------------------------------------------ cache
+
+    def _split(self, args: tuple, kwargs: dict) -> Call:
+        return split_call(
+            self.fun, args, kwargs, self.static_argnums, self.static_argnames, self._names
+        )
+
+    def get_arg_cache_key(self, *args, **kwargs) -> Any:
+        """The cache key of a call: static values, structure, shapes and dtypes."""
+        return self._split(args, kwargs).signature()
+
+    def _entry(self, key: Any) -> CacheEntry:
+        try:
+            return self._cache[key]
+        except KeyError:
+            raise KeyError(
+                f"No trace of {self.name} is cached for this signature; call it (or "
+                "make_jaxpr) with these arguments first."
+            ) from None
+
+    def get_jaxpr_by_cache(self, key: Any):
+        """The ClosedJaxpr traced for ``key``."""
+        return self._entry(key).jaxpr
+
+    def get_states_by_cache(self, key: Any) -> tuple[State, ...]:
+        """Every State the traced call touched: read ones first, then written-only."""
+        t = self._entry(key).traced
+        seen = {id(s) for s in t.read_states}
+        return t.read_states + tuple(s for s in t.written_states if id(s) not in seen)
+
+    def get_read_states_by_cache(self, key: Any) -> tuple[State, ...]:
+        return self._entry(key).traced.read_states
+
+    def get_write_states_by_cache(self, key: Any) -> tuple[State, ...]:
+        return self._entry(key).traced.written_states
+
+    def get_out_tree_by_cache(self, key: Any):
+        return self._entry(key).traced.out_tree
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    # ------------------------------------------------------------------ tracing
+
+    def make_jaxpr(self, *args, **kwargs):
+        """Trace (if not cached) and return the ClosedJaxpr for these arguments."""
+        call = self._split(args, kwargs)
+        return self._lookup(call, call.signature()).jaxpr
+
+    def _lookup(self, call: Call, key: Any) -> CacheEntry:
+        entry = self._cache.get(key)
+        if entry is not None:
+            self._cache.move_to_end(key)
+            return entry
+        call.check()
+        arg_structs = jax.tree.map(to_struct, call.dyn_args)
+        kwarg_structs = jax.tree.map(to_struct, call.dyn_kwargs)
+        traced = trace_stateful(
+            self.fun, arg_structs, kwarg_structs, axis_env=self.axis_env,
+            rebuild=functools.partial(reinsert_static, call.static),
+        )
+        self.trace_count += 1
+        entry = CacheEntry(traced)
+        self._cache[key] = entry
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return entry
+
+    # ------------------------------------------------------------------ calling
+
+    def __call__(self, *args, **kwargs):
+        """Run the traced jaxpr (compiled) and write the written States back."""
+        call = self._split(args, kwargs)
+        entry = self._lookup(call, call.signature())
+        if entry.runner is None:
+            entry.runner = jax.jit(jax.extend.core.jaxpr_as_fun(entry.jaxpr))
+        t = entry.traced
+        state_leaves = [x for s in t.read_states for x in jax.tree.leaves(s.value)]
+        outs = entry.runner(*call.leaves, *state_leaves)
+        write_back(t.written_states, t.written_treedefs, outs[t.n_out:])
+        return jax.tree.unflatten(t.out_tree, outs[: t.n_out])
+
+
+def write_back(states: Sequence[State], treedefs: Sequence[Any], leaves: Sequence[Any]) -> None:
+    """Assign each State its slice of ``leaves`` (recorded as a write)."""
+    i = 0
+    for state, treedef in zip(states, treedefs):
+        n = treedef.num_leaves
+        state.value = jax.tree.unflatten(treedef, leaves[i : i + n])
+        i += n
+
+
+def jit(
+    fun: Callable | None = None,
+    static_argnums: int | Sequence[int] = (),
+    static_argnames: str | Sequence[str] = (),
+    name: str | None = None,
+):
+    """State-aware ``jax.jit``: compiled once per signature, States written back.
+
+    >>> import jax.numpy as jnp
+    >>> from vmapviz import State
+    >>> total = State(jnp.zeros(()))
+    >>> @jit
+    ... def add(x):
+    ...     total.value = total.value + x.sum()
+    ...     return x * 2
+    >>> add(jnp.ones(3))
+    Array([2., 2., 2.], dtype=float32)
+    >>> total.value
+    Array(3., dtype=float32)
+    """
+    if fun is None:
+        return functools.partial(
+            jit, static_argnums=static_argnums, static_argnames=static_argnames, name=name
+        )
+    sf = StatefulFunction(fun, static_argnums, static_argnames, name=name)
+    functools.update_wrapper(sf, fun, updated=())
+    return sf

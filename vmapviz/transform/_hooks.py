@@ -1,0 +1,60 @@
+"""Observers: callables that receive every stage record as it is made.
+
+Records are only built while someone observes, so an unobserved call pays nothing.
+
+>>> seen = []
+>>> with observe() as log:
+...     emit_if_observed(lambda: 'a record')
+>>> log
+['a record']
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+__all__ = ["add_observer", "emit_if_observed", "observe", "observing", "remove_observer"]
+
+_OBSERVERS: list[Callable[[Any], None]] = []
+
+
+def add_observer(fn: Callable[[Any], None]) -> Callable[[Any], None]:
+    """Register ``fn(record)``; returns ``fn`` so it can be used as a decorator."""
+    if not callable(fn):
+        raise TypeError(f"an observer must be callable, got {type(fn).__name__}")
+    _OBSERVERS.append(fn)
+    return fn
+
+
+def remove_observer(fn: Callable[[Any], None]) -> None:
+    """Unregister an observer added with :func:`add_observer`."""
+    try:
+        _OBSERVERS.remove(fn)
+    except ValueError:
+        raise ValueError("this observer is not registered") from None
+
+
+def observing() -> bool:
+    """True while at least one observer is registered."""
+    return bool(_OBSERVERS)
+
+
+def emit_if_observed(make: Callable[[], Any]) -> None:
+    """Build a record with ``make()`` and hand it to every observer, if there are any."""
+    if _OBSERVERS:
+        record = make()
+        for fn in _OBSERVERS:
+            fn(record)
+
+
+@contextlib.contextmanager
+def observe() -> Iterator[list]:
+    """Collect every record made inside the ``with`` block into a list."""
+    log: list = []
+    add_observer(log.append)
+    try:
+        yield log
+    finally:
+        remove_observer(log.append)

@@ -1,0 +1,358 @@
+"""StatefulMapping and vmap2: vectorize functions that read and write States.
+
+A call goes through six stages, each producing a record for observers:
+discovery -> axes -> keys -> cache -> execution -> write-back. The user function
+is traced once per signature, per element (batch axis removed); ``jax.vmap`` of
+that per-element jaxpr, compiled, runs every later call.
+
+>>> import jax.numpy as jnp
+>>> from vmapviz import ShortTermState
+>>> count = ShortTermState(jnp.zeros(3))
+>>> def step(x):
+...     count.value = count.value + x
+...     return count.value * 2
+>>> f = vmap2(step, state_in_axes={0: ShortTermState})
+>>> f(jnp.arange(3.0))
+Array([0., 2., 4.], dtype=float32)
+>>> count.value
+Array([0., 1., 2.], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.extend
+
+from .._state import State
+from ..random import RandomState
+from . import _hooks as hooks
+from . import _records as rec
+from ._arguments import Call, normalize_argnums, parameter_names, reinsert_static, split_call
+from ._axes import (
+    check_axis,
+    lane_struct,
+    leaf_axes,
+    mapped_size,
+    normalize_state_axes,
+    validate_axes_spec,
+)
+from ._errors import MappingError
+from ._plan import Plan, StateIn, build_plan, describe_miss
+from ._tracing import trace_stateful
+
+__all__ = ["StatefulMapping", "pmap2", "vmap2"]
+
+POLICIES = ("auto", "raise", "warn", "ignore")
+
+
+class StatefulMapping:
+    """A state-aware ``jax.vmap`` (or any mapping function with its signature).
+
+    Args:
+      fun: the function (or ``nn.Module``) to map.
+      in_axes, out_axes: as in ``jax.vmap``; keyword arguments map along axis 0.
+      state_in_axes: ``{axis: filter}`` (or a bare filter, meaning axis 0): States
+        matching a filter enter batched along that axis; others enter broadcast,
+        except RandomStates, whose key is split into one key per lane.
+      state_out_axes: ``{axis: filter}``: the axis written States leave on.
+      unexpected_out_state_mapping: what to do with a written State whose new value
+        varies across lanes but that no filter declared: ``'auto'`` (default),
+        ``'raise'``, ``'warn'`` or ``'ignore'``.
+      static_argnums, static_argnames: compile-time constant arguments.
+      axis_size: the mapped size, required when nothing is mapped.
+      axis_name: name of the mapped axis for collectives (``psum``, ``axis_index``).
+      name: shown in records and messages.
+      mapping_fn: ``jax.vmap`` (default), ``jax.pmap`` or a partial of either.
+      mapping_kwargs: extra keyword arguments for ``mapping_fn``.
+    """
+
+    def __init__(
+        self,
+        fun: Callable,
+        in_axes: Any = 0,
+        out_axes: Any = 0,
+        state_in_axes: Any = None,
+        state_out_axes: Any = None,
+        unexpected_out_state_mapping: str = "auto",
+        static_argnums: int | Sequence[int] = (),
+        static_argnames: str | Sequence[str] = (),
+        axis_size: int | None = None,
+        axis_name: Any = None,
+        name: str | None = None,
+        mapping_fn: Callable = jax.vmap,
+        mapping_kwargs: dict | None = None,
+        cache_size: int = 64,
+    ):
+        if not callable(fun):
+            raise TypeError(f"vmap2 expects a callable, got {type(fun).__name__}")
+        if unexpected_out_state_mapping not in POLICIES:
+            raise ValueError(
+                "Invalid value for unexpected_out_state_mapping: "
+                f"{unexpected_out_state_mapping!r}. Must be 'auto', 'raise', 'warn', or 'ignore'."
+            )
+        if axis_size is not None and (not isinstance(axis_size, int) or axis_size < 1):
+            raise ValueError(f"axis_size must be a positive int, got {axis_size!r}")
+        validate_axes_spec(in_axes, "in_axes")
+        validate_axes_spec(out_axes, "out_axes")
+        self.origin_fun = fun
+        self.in_axes = in_axes
+        self.out_axes = out_axes
+        self.state_in_axes = normalize_state_axes(state_in_axes, "state_in_axes")
+        self.state_out_axes = normalize_state_axes(state_out_axes, "state_out_axes")
+        self.unexpected_out_state_mapping = unexpected_out_state_mapping
+        self.static_argnums = normalize_argnums(static_argnums, "static_argnums")
+        if isinstance(static_argnames, str):
+            static_argnames = (static_argnames,)
+        self.static_argnames = tuple(static_argnames)
+        self.axis_size = axis_size
+        self.axis_name = axis_name
+        self.name = name or getattr(fun, "__name__", type(fun).__name__)
+        self.mapping_fn = mapping_fn
+        self.mapping_kwargs = dict(mapping_kwargs or {})
+        self.cache_size = cache_size
+        self.trace_count = 0
+        self._names = parameter_names(fun)
+        self._cache: collections.OrderedDict[Any, Plan] = collections.OrderedDict()
+        self._promoted: weakref.WeakSet = weakref.WeakSet()
+        self._warned: weakref.WeakSet = weakref.WeakSet()
+        functools.update_wrapper(self, fun, assigned=("__doc__",), updated=())
+
+    def __repr__(self) -> str:
+        return f"StatefulMapping({self.name}, in_axes={self.in_axes!r}, out_axes={self.out_axes!r})"
+
+    # ------------------------------------------------------------------ cache API
+
+    def _split(self, args: tuple, kwargs: dict) -> Call:
+        return split_call(
+            self.origin_fun, args, kwargs, self.static_argnums, self.static_argnames, self._names
+        )
+
+    def get_arg_cache_key(self, *args, **kwargs) -> Any:
+        """Cache key of a call: static values, pytree structure, shapes and dtypes."""
+        return self._split(args, kwargs).signature()
+
+    def _plan(self, key: Any) -> Plan:
+        try:
+            return self._cache[key]
+        except KeyError:
+            raise KeyError(
+                f"vmap2 of {self.name} has no cached trace for this signature; call it with "
+                "these arguments first."
+            ) from None
+
+    def get_jaxpr_by_cache(self, key: Any):
+        """The jaxpr of the whole mapped call: batched arguments and State values in."""
+        return self._plan(key).batched_jaxpr()
+
+    def get_elementwise_jaxpr_by_cache(self, key: Any):
+        """The per-element jaxpr: what one lane computes."""
+        return self._plan(key).traced.closed_jaxpr
+
+    def get_states_by_cache(self, key: Any) -> tuple[State, ...]:
+        t = self._plan(key).traced
+        seen = {id(s) for s in t.read_states}
+        return t.read_states + tuple(s for s in t.written_states if id(s) not in seen)
+
+    def get_read_states_by_cache(self, key: Any) -> tuple[State, ...]:
+        return self._plan(key).traced.read_states
+
+    def get_write_states_by_cache(self, key: Any) -> tuple[State, ...]:
+        return self._plan(key).traced.written_states
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    # ------------------------------------------------------------------ calling
+
+    def __call__(self, *args, **kwargs):
+        call = self._split(args, kwargs)
+        key = call.signature()
+        plan = self._cache.get(key)
+        state_leaves = None
+        if plan is not None:
+            state_leaves = plan.gather_states()
+            if state_leaves is None:  # a State changed shape since the trace
+                reason = plan.state_change_reason()
+                plan = None
+            else:
+                self._cache.move_to_end(key)
+                hooks.emit_if_observed(lambda: self._cache_record(key, True, None))
+        else:
+            reason = describe_miss(key, list(self._cache), self._names_for(call))
+        if plan is None:
+            hooks.emit_if_observed(lambda: self._cache_record(key, False, reason))
+            plan = self._trace(call)
+            self._cache[key] = plan
+            if len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+            state_leaves = plan.gather_states()
+        if hooks.observing():
+            plan.emit_stage_records(call, state_leaves)
+        outs = plan.run(call.leaves, state_leaves)
+        plan.write_back(outs)
+        return plan.outputs(outs)
+
+    def _names_for(self, call: Call) -> list[str]:
+        return call.leaf_names()
+
+    def _cache_record(self, key: Any, hit: bool, reason: str | None) -> rec.CacheRecord:
+        return rec.CacheRecord(
+            mapping=self.name,
+            key=_describe_key(key),
+            hit=hit,
+            entries=len(self._cache),
+            traces=self.trace_count,
+            reason=reason,
+        )
+
+    # ------------------------------------------------------------------ tracing
+
+    def _trace(self, call: Call) -> Plan:
+        call.check()
+        names = call.leaf_names()
+        axes = leaf_axes(self.in_axes, call.dyn_args, call.dyn_kwargs, names)
+        axes = [check_axis(ax, x, nm) for ax, x, nm in zip(axes, call.leaves, names)]
+        sized = [
+            (x.shape[ax], ax, f"{nm} of type {jax.typeof(x).str_short()}")
+            for ax, x, nm in zip(axes, call.leaves, names)
+            if ax is not None
+        ]
+        n_known = None
+        if sized or self.axis_size is not None:
+            n_known = mapped_size(sized, self.axis_size)
+        if self.axis_name is not None and n_known is None:
+            raise MappingError(
+                f"vmap2 of {self.name} names its axis {self.axis_name!r} but nothing it maps "
+                "over is an argument, so the axis size is unknown while tracing. Specify "
+                "'axis_size'."
+            )
+        lane_leaves = [lane_struct(x, ax) for x, ax in zip(call.leaves, axes)]
+        lane_args, lane_kwargs = jax.tree.unflatten(call.treedef, lane_leaves)
+        paths = _module_paths(self.origin_fun)
+        decided: dict[int, StateIn] = {}
+
+        def state_input(state: State) -> list:
+            decision = self._state_in(state, paths.get(id(state)), n_known)
+            decided[id(state)] = decision
+            return decision.lane_avals
+
+        axis_env = [(self.axis_name, n_known)] if self.axis_name is not None else None
+        traced = trace_stateful(
+            self.origin_fun, lane_args, lane_kwargs, state_input=state_input,
+            axis_env=axis_env, rebuild=functools.partial(reinsert_static, call.static),
+        )
+        self.trace_count += 1
+        for state in traced.read_states:
+            d = decided[id(state)]
+            if d.axis is not None and d.kind == "batched":
+                sized.append((d.size, d.axis, f"state {state.describe()}"))
+        n = mapped_size(sized, self.axis_size)
+        return build_plan(self, call, axes, n, traced, decided, paths)
+
+    def _state_in(self, state: State, path: tuple | None, n: int | None) -> StateIn:
+        path = path or ()
+        for axis, flt in self.state_in_axes.items():
+            if flt(path, state):
+                return StateIn.batched(state, axis, f"state_in_axes {{{axis}: {flt!r}}} matched")
+        if isinstance(state, RandomState):
+            return StateIn.random(state)
+        if state in self._promoted:
+            leaves = jax.tree.leaves(state._value)
+            if n is not None and all(getattr(x, "shape", ())[:1] == (n,) for x in leaves):
+                return StateIn.batched(
+                    state, 0,
+                    "promoted by the 'auto' policy: its write was scattered on an earlier "
+                    "call and its leading size equals the batch size",
+                )
+        return StateIn.broadcast(state)
+
+
+def _describe_key(key: Any) -> str:
+    _, avals, static = key
+    types = ", ".join(a.str_short(short_dtypes=True) for a in avals)
+    out = f"({types})"
+    if static:
+        out += " static " + ", ".join(f"{k}={v!r}" for k, v in static)
+    return out
+
+
+def _module_paths(fun: Any) -> dict[int, tuple]:
+    from ..nn import Module
+
+    owner = fun if isinstance(fun, Module) else getattr(fun, "__self__", None)
+    if not isinstance(owner, Module):
+        return {}
+    return {id(s): path for path, s in owner.named_states().items()}
+
+
+def vmap2(
+    fn: Callable | None = None,
+    *,
+    in_axes: Any = 0,
+    out_axes: Any = 0,
+    axis_name: Any = None,
+    axis_size: int | None = None,
+    spmd_axis_name: Any = None,
+    state_in_axes: Any = None,
+    state_out_axes: Any = None,
+    unexpected_out_state_mapping: str = "auto",
+    static_argnums: int | Sequence[int] = (),
+    static_argnames: str | Sequence[str] = (),
+    name: str | None = None,
+) -> StatefulMapping | Callable[[Callable], StatefulMapping]:
+    """State-aware ``jax.vmap``; usable as ``vmap2(f, ...)`` or ``@vmap2(...)``.
+
+    See :class:`StatefulMapping` for the arguments.
+
+    >>> import jax.numpy as jnp
+    >>> vmap2(lambda x: x ** 2)(jnp.arange(3.0))
+    Array([0., 1., 4.], dtype=float32)
+    """
+    kwargs = {
+        "in_axes": in_axes, "out_axes": out_axes, "axis_name": axis_name,
+        "axis_size": axis_size, "state_in_axes": state_in_axes,
+        "state_out_axes": state_out_axes,
+        "unexpected_out_state_mapping": unexpected_out_state_mapping,
+        "static_argnums": static_argnums, "static_argnames": static_argnames, "name": name,
+        "mapping_kwargs": {"spmd_axis_name": spmd_axis_name} if spmd_axis_name else None,
+    }
+    if fn is None:
+        return lambda f: StatefulMapping(f, **kwargs)
+    return StatefulMapping(fn, **kwargs)
+
+
+def pmap2(
+    fn: Callable | None = None,
+    axis_name: Any = None,
+    *,
+    in_axes: Any = 0,
+    out_axes: Any = 0,
+    state_in_axes: Any = None,
+    state_out_axes: Any = None,
+    unexpected_out_state_mapping: str = "auto",
+    static_argnums: int | Sequence[int] = (),
+    static_argnames: str | Sequence[str] = (),
+    axis_size: int | None = None,
+    devices: Sequence[Any] | None = None,
+    name: str | None = None,
+) -> StatefulMapping | Callable[[Callable], StatefulMapping]:
+    """State-aware ``jax.pmap``: the same stateful function, one lane per device."""
+    kwargs = {
+        "in_axes": in_axes, "out_axes": out_axes, "axis_name": axis_name,
+        "axis_size": axis_size, "state_in_axes": state_in_axes,
+        "state_out_axes": state_out_axes,
+        "unexpected_out_state_mapping": unexpected_out_state_mapping,
+        "static_argnums": static_argnums, "static_argnames": static_argnames, "name": name,
+        "mapping_fn": jax.pmap,
+        "mapping_kwargs": {"devices": devices} if devices is not None else None,
+    }
+    if fn is None:
+        return lambda f: StatefulMapping(f, **kwargs)
+    return StatefulMapping(fn, **kwargs)
+

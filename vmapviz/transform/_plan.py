@@ -1,0 +1,470 @@
+"""A traced mapped call turned into a plan: batch axes in and out, a compiled runner.
+
+Built once per signature from the per-element trace; every warm call only gathers
+State values, runs the compiled batched program and writes States back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from typing import Any
+
+import jax
+import jax.extend
+
+from .._state import State, short_type
+from . import _hooks as hooks
+from . import _records as rec
+from ._axes import lane_struct
+from ._errors import BatchAxisError, MappingError
+from ._propagate import batched_outputs
+from ._tracing import Traced
+
+__all__ = ["Plan", "StateIn", "StateOut", "build_plan", "describe_miss"]
+
+
+def _type(aval: Any) -> str:
+    return aval.str_short(short_dtypes=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class StateIn:
+    """How one State read enters the map."""
+
+    kind: str  # 'batched' | 'broadcast' | 'random'
+    axis: int | None
+    reason: str
+    lane_avals: list
+    outer_avals: tuple
+    size: int | None = None
+
+    @classmethod
+    def batched(cls, state: State, axis: int, reason: str) -> StateIn:
+        leaves = jax.tree.leaves(state._value)
+        outer = tuple(jax.typeof(x) for x in leaves)
+        lane, sizes = [], set()
+        for x, aval in zip(leaves, outer):
+            rank = len(aval.shape)
+            norm = axis + rank if axis < 0 else axis
+            if not 0 <= norm < rank:
+                raise MappingError(
+                    f"State {state.describe()} matches state_in_axes on axis {axis}, but "
+                    f"its value has rank {rank}. Batch it on an axis it has, or exclude it "
+                    "from the filter."
+                )
+            sizes.add(aval.shape[norm])
+            lane.append(lane_struct(x, norm))
+        if len(sizes) > 1:
+            raise MappingError(
+                f"State {state.describe()} is batched on axis {axis}, but its leaves have "
+                f"different sizes {sorted(sizes)} there."
+            )
+        return cls("batched", axis, reason, lane, outer, sizes.pop() if sizes else None)
+
+    @classmethod
+    def broadcast(cls, state: State) -> StateIn:
+        leaves = jax.tree.leaves(state._value)
+        outer = tuple(jax.typeof(x) for x in leaves)
+        return cls("broadcast", None, "no state_in_axes filter matched: shared by every lane",
+                   [lane_struct(x, None) for x in leaves], outer)
+
+    @classmethod
+    def random(cls, state: State) -> StateIn:
+        leaves = jax.tree.leaves(state._value)
+        outer = tuple(jax.typeof(x) for x in leaves)
+        return cls("random", 0, "RandomState: its key is split into one key per lane",
+                   [lane_struct(x, None) for x in leaves], outer)
+
+
+@dataclasses.dataclass(frozen=True)
+class StateOut:
+    """How one written State leaves the map."""
+
+    state: State
+    axis: int | None
+    reason: str
+    batched: bool
+    discard: bool  # a RandomState's per-lane keys: dropped, the state keeps the split key
+
+
+class Plan:
+    """Everything a warm call needs, plus what the records describe."""
+
+    def __init__(self, mapping, call, axes, n, traced: Traced, state_in: dict, outs_batched,
+                 out_axes, state_out: list[StateOut], paths: dict):
+        self.mapping_name = mapping.name
+        self.axis_name = mapping.axis_name
+        self.n = n
+        self.traced = traced
+        self.axes = axes
+        self.arg_names = call.leaf_names()
+        self.arg_avals = tuple(jax.typeof(x) for x in call.leaves)
+        self.state_in = [state_in[id(s)] for s in traced.read_states]
+        self.outs_batched = outs_batched
+        self.out_axes = out_axes
+        self.state_out = state_out
+        self.paths = paths
+        self._batched_jaxpr = None
+        self._read_treedefs = traced.read_treedefs
+        self._random_leaves = self._random_leaf_positions()
+        self._build_runner(mapping)
+
+    # ---------------------------------------------------------------- runner
+
+    def _random_leaf_positions(self) -> list[int]:
+        pos, i = [], 0
+        for d, tdef in zip(self.state_in, self._read_treedefs):
+            if d.kind == "random":
+                pos.extend(range(i, i + tdef.num_leaves))
+            i += tdef.num_leaves
+        return pos
+
+    def _build_runner(self, mapping) -> None:
+        t = self.traced
+        elem = jax.extend.core.jaxpr_as_fun(t.closed_jaxpr)
+        state_axes = []
+        for d, tdef in zip(self.state_in, self._read_treedefs):
+            state_axes.extend([d.axis] * tdef.num_leaves)
+        keep = list(range(t.n_out))
+        keep_axes = list(self.out_axes)
+        i = t.n_out
+        for out, tdef in zip(self.state_out, t.written_treedefs):
+            if not out.discard:
+                keep.extend(range(i, i + tdef.num_leaves))
+                keep_axes.extend([out.axis] * tdef.num_leaves)
+            i += tdef.num_leaves
+
+        def one_lane(*xs):
+            res = elem(*xs)
+            return tuple(res[j] for j in keep)
+
+        kwargs = dict(mapping.mapping_kwargs)
+        mapped = mapping.mapping_fn(
+            one_lane, in_axes=tuple(self.axes) + tuple(state_axes), out_axes=tuple(keep_axes),
+            axis_name=mapping.axis_name, axis_size=self.n, **kwargs,
+        )
+        n, random_leaves = self.n, self._random_leaves
+
+        def run(arg_leaves, state_leaves):
+            ins = list(state_leaves)
+            new_keys = []
+            for j in random_leaves:
+                keys = jax.random.split(ins[j], n + 1)
+                new_keys.append(keys[0])
+                ins[j] = keys[1:]
+            return mapped(*arg_leaves, *ins), new_keys
+
+        self._run_python = run
+        self.compiled = not _is_pmap(mapping.mapping_fn)
+        self._runner = jax.jit(run) if self.compiled else run
+
+    def run(self, arg_leaves, state_leaves):
+        return self._runner(arg_leaves, state_leaves)
+
+    def batched_jaxpr(self):
+        """The jaxpr of the whole mapped call (made on first request)."""
+        if self._batched_jaxpr is None:
+            n_args = len(self.arg_avals)
+            state_avals = [a for d in self.state_in for a in d.outer_avals]
+            structs = [jax.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
+                       for a in (*self.arg_avals, *state_avals)]
+
+            def flat_run(*xs):
+                outs, keys = self._run_python(list(xs[:n_args]), list(xs[n_args:]))
+                return (*outs, *keys)
+
+            self._batched_jaxpr = jax.make_jaxpr(flat_run)(*structs)
+        return self._batched_jaxpr
+
+    # ---------------------------------------------------------------- state I/O
+
+    def gather_states(self) -> list | None:
+        """Current leaves of the States read, or None if one changed type since the trace."""
+        leaves = []
+        for state, d in zip(self.traced.read_states, self.state_in):
+            vals = jax.tree.leaves(state.value)
+            for x, aval in zip(vals, d.outer_avals):
+                if jax.typeof(x) != aval:
+                    return None
+            leaves.extend(vals)
+        return leaves
+
+    def state_change_reason(self) -> str:
+        for state, d in zip(self.traced.read_states, self.state_in):
+            now = tuple(jax.typeof(x) for x in jax.tree.leaves(state._value))
+            if now != d.outer_avals:
+                before = ", ".join(_type(a) for a in d.outer_avals)
+                after = ", ".join(_type(a) for a in now)
+                return f"state {state.label()}: now {after}, before {before}"
+        return "a State changed type"
+
+    def write_back(self, result) -> None:
+        outs, new_keys = result
+        t = self.traced
+        before = None
+        if hooks.observing():
+            before = [short_type(o.state._value) for o in self.state_out]
+        i = t.n_out
+        for out, tdef in zip(self.state_out, t.written_treedefs):
+            if not out.discard:
+                out.state.value = jax.tree.unflatten(tdef, outs[i : i + tdef.num_leaves])
+                i += tdef.num_leaves
+        k = 0
+        for state, d, tdef in zip(t.read_states, self.state_in, self._read_treedefs):
+            if d.kind == "random":
+                state.value = jax.tree.unflatten(tdef, new_keys[k : k + tdef.num_leaves])
+                k += tdef.num_leaves
+        if before is not None:
+            hooks.emit_if_observed(lambda: self._write_record(before))
+
+    def outputs(self, result):
+        outs, _ = result
+        return jax.tree.unflatten(self.traced.out_tree, outs[: self.traced.n_out])
+
+    # ---------------------------------------------------------------- records
+
+    def state_label(self, state: State) -> str:
+        return state.label()
+
+    def discovery_record(self) -> rec.DiscoveryRecord:
+        t = self.traced
+        read = {id(s) for s in t.read_states}
+        written = {id(s) for s in t.written_states}
+        order = list(t.read_states) + [s for s in t.written_states if id(s) not in read]
+        entries = []
+        for s in order:
+            leaves = jax.tree.leaves(s._value)
+            aval = jax.typeof(leaves[0]) if len(leaves) == 1 else None
+            path = self.paths.get(id(s))
+            entries.append(rec.StateRecord(
+                label=s.label(), type=type(s).__name__,
+                shape=tuple(aval.shape) if aval is not None else (),
+                dtype=str(aval.dtype) if aval is not None else short_type(s._value),
+                path=".".join(path) if path else None, source=s.source,
+                read=id(s) in read, written=id(s) in written,
+            ))
+        return rec.DiscoveryRecord(self.mapping_name, tuple(entries))
+
+    def axes_record(self) -> rec.AxesRecord:
+        entries = []
+        for name, aval, ax in zip(self.arg_names, self.arg_avals, self.axes):
+            lane = _type(lane_struct_aval(aval, ax))
+            reason = "mapped keyword argument" if name.startswith("kwargs") else "in_axes"
+            reason = (f"{reason}: axis {ax}" if ax is not None else f"{reason}: None (broadcast)")
+            entries.append(rec.AxisRecord("argument", name, _type(aval), lane, ax, None,
+                                          reason, "", None))
+        outs = {id(o.state): o for o in self.state_out}
+        t = self.traced
+        for s, d in zip(t.read_states, self.state_in):
+            o = outs.pop(id(s), None)
+            entries.append(self._state_axis_record(s, d.outer_avals, d.lane_avals, d.axis,
+                                                   d.reason, o))
+        for o in outs.values():
+            avals = tuple(jax.typeof(x) for x in jax.tree.leaves(o.state._value))
+            entries.append(self._state_axis_record(o.state, avals, avals, None,
+                                                   "not read: written only", o))
+        out_avals = t.closed_jaxpr.out_avals[: t.n_out]
+        for i, (aval, ax, b) in enumerate(zip(out_avals, self.out_axes, self.outs_batched)):
+            full = aval if ax is None else _insert_axis(aval, ax, self.n)
+            why = "varies by lane" if b else "same in every lane (broadcast)"
+            entries.append(rec.AxisRecord("output", f"output {i}", _type(full), _type(aval),
+                                          None, ax, "", f"out_axes: {ax}; {why}", b))
+        return rec.AxesRecord(self.mapping_name, self.n,
+                              None if self.axis_name is None else str(self.axis_name),
+                              tuple(entries))
+
+    def _state_axis_record(self, s, outer, lane, axis_in, reason_in, o: StateOut | None):
+        kind_type = f"{type(s).__name__} " + ", ".join(_type(a) for a in outer)
+        return rec.AxisRecord(
+            "state", s.label(), kind_type.split(" ", 1)[1], ", ".join(_type(a) for a in lane),
+            axis_in, None if o is None else o.axis, reason_in,
+            "not written" if o is None else o.reason,
+            None if o is None else o.batched,
+        )
+
+    def keys_record(self, state_leaves) -> rec.KeysRecord:
+        entries = []
+        i = 0
+        for s, d, tdef in zip(self.traced.read_states, self.state_in, self._read_treedefs):
+            if d.kind == "random":
+                key = state_leaves[i]
+                if isinstance(key, jax.core.Tracer):
+                    entries.append(rec.KeyRecord(s.label(), (), (), ()))
+                else:
+                    keys = jax.random.split(key, self.n + 1)
+                    data = jax.random.key_data(keys).tolist()
+                    entries.append(rec.KeyRecord(
+                        s.label(), tuple(jax.random.key_data(key).tolist()),
+                        tuple(tuple(k) for k in data[1:]), tuple(data[0])))
+            i += tdef.num_leaves
+        return rec.KeysRecord(self.mapping_name, self.n, tuple(entries))
+
+    def emit_stage_records(self, call, state_leaves) -> None:
+        hooks.emit_if_observed(self.discovery_record)
+        hooks.emit_if_observed(self.axes_record)
+        if self._random_leaves:
+            hooks.emit_if_observed(lambda: self.keys_record(state_leaves))
+        out_types = tuple(_type(a) for a in self.batched_out_avals())
+        hooks.emit_if_observed(
+            lambda: rec.ExecutionRecord(self.mapping_name, self.compiled, out_types))
+
+    def batched_out_avals(self):
+        t = self.traced
+        out_avals = t.closed_jaxpr.out_avals[: t.n_out]
+        return [a if ax is None else _insert_axis(a, ax, self.n)
+                for a, ax in zip(out_avals, self.out_axes)]
+
+    def _write_record(self, before) -> rec.WriteBackRecord:
+        entries = []
+        for o, b in zip(self.state_out, before):
+            if not o.discard:
+                entries.append(rec.WriteRecord(o.state.label(), b, short_type(o.state._value),
+                                               o.axis))
+        for s, d in zip(self.traced.read_states, self.state_in):
+            if d.kind == "random":
+                entries.append(rec.WriteRecord(s.label(), short_type(s._value),
+                                               short_type(s._value), None))
+        return rec.WriteBackRecord(self.mapping_name, tuple(entries))
+
+
+def lane_struct_aval(aval, axis):
+    if axis is None:
+        return aval
+    return aval.update(shape=aval.shape[:axis] + aval.shape[axis + 1 :])
+
+
+def _insert_axis(aval, axis, n):
+    rank = len(aval.shape) + 1
+    ax = axis + rank if axis < 0 else axis
+    return aval.update(shape=aval.shape[:ax] + (n,) + aval.shape[ax:])
+
+
+def _is_pmap(fn) -> bool:
+    while hasattr(fn, "func"):
+        fn = fn.func
+    return fn is jax.pmap
+
+
+# ------------------------------------------------------------------------ building
+
+
+def _output_axes(out_axes, traced: Traced, batched: list[bool]) -> list:
+    dummy = jax.tree.unflatten(traced.out_tree, list(range(traced.n_out)))
+    spec_leaves, spec_tree = jax.tree.flatten(out_axes, is_leaf=lambda x: x is None)
+    try:
+        subtrees = spec_tree.flatten_up_to(dummy)
+    except (ValueError, TypeError):
+        raise MappingError(
+            f"vmap out_axes specification must be a tree prefix of the corresponding value, "
+            f"got specification {out_axes!r} for value tree {traced.out_tree}."
+        ) from None
+    axes = [None] * traced.n_out
+    for ax, sub in zip(spec_leaves, subtrees):
+        for j in jax.tree.leaves(sub):
+            axes[j] = ax
+    for j, (ax, b) in enumerate(zip(axes, batched)):
+        if ax is None and b:
+            raise MappingError(
+                f"vmap has mapped output (output leaf {j}) but out_axes is None for it: the "
+                "output varies across lanes. Give it an out axis (for example out_axes=0)."
+            )
+    return axes
+
+
+def build_plan(mapping, call, axes, n, traced: Traced, decided: dict, paths: dict) -> Plan:
+    """Decide every batch axis from the trace, apply the policy, compile the runner."""
+    in_batched = [ax is not None for ax in axes]
+    for s, tdef in zip(traced.read_states, traced.read_treedefs):
+        in_batched.extend([decided[id(s)].kind != "broadcast"] * tdef.num_leaves)
+    out_b = batched_outputs(traced.closed_jaxpr, in_batched, mapping.axis_name)
+    outs_batched = out_b[: traced.n_out]
+    out_axes = _output_axes(mapping.out_axes, traced, outs_batched)
+    state_out = []
+    i = traced.n_out
+    for s, tdef in zip(traced.written_states, traced.written_treedefs):
+        batched = any(out_b[i : i + tdef.num_leaves])
+        i += tdef.num_leaves
+        state_out.append(_state_out(mapping, s, batched, decided, paths, n))
+    return Plan(mapping, call, axes, n, traced, decided, outs_batched, out_axes, state_out, paths)
+
+
+def _state_out(mapping, s: State, batched: bool, decided: dict, paths: dict, n: int) -> StateOut:
+    d = decided.get(id(s))
+    if d is None:  # written without being read: its input axis comes from the filters alone
+        path = paths.get(id(s), ())
+        in_axis = next((ax for ax, f in mapping.state_in_axes.items() if f(path, s)), None)
+    elif d.kind == "random":
+        return StateOut(s, None, "RandomState: lane keys dropped; keeps the split key",
+                        batched, True)
+    else:
+        in_axis = d.axis
+    path = paths.get(id(s), ())
+    declared = next(((ax, f) for ax, f in mapping.state_out_axes.items() if f(path, s)), None)
+    if in_axis is not None:
+        if declared is not None and declared[0] != in_axis:
+            raise BatchAxisError(
+                f"State {s.describe()} is batched on input axis {in_axis} but state_out_axes "
+                f"maps it to axis {declared[0]}. A State keeps its batch axis: use the same "
+                "axis in both, or exclude it from one filter."
+            )
+        return StateOut(s, in_axis, f"written back on axis {in_axis}, the axis it entered on",
+                        batched, False)
+    if declared is not None:
+        return StateOut(s, declared[0],
+                        f"state_out_axes {{{declared[0]}: {declared[1]!r}}} matched", batched,
+                        False)
+    if not batched:
+        return StateOut(s, None, "written back as is: its new value is the same in every lane",
+                        False, False)
+    return _apply_policy(mapping, s, decided, n)
+
+
+def _apply_policy(mapping, s: State, decided: dict, n: int) -> StateOut:
+    policy = mapping.unexpected_out_state_mapping
+    what = (f"State {s.describe()} is written with a value that varies across the {n} lanes, "
+            "but no state_out_axes filter declares it")
+    if policy == "raise":
+        raise BatchAxisError(
+            f"{what}. Declare it, e.g. state_out_axes={{0: OfType({type(s).__name__})}}, or "
+            "choose unexpected_out_state_mapping='ignore', 'warn' or 'auto'."
+        )
+    reason = f"policy '{policy}': its per-lane values are scattered on a new axis 0"
+    if policy == "warn":
+        warnings.warn(f"{what}; it gains a batch axis of size {n} (policy 'warn').",
+                      UserWarning, stacklevel=4)
+    elif policy == "auto":
+        if id(s) in decided:
+            mapping._promoted.add(s)
+            reason += "; promoted to a per-lane input on the next call"
+        elif s not in mapping._warned:
+            mapping._warned.add(s)
+            warnings.warn(
+                f"{what}; it gains a batch axis of size {n}. Declare it in state_out_axes "
+                "to make this explicit.", UserWarning, stacklevel=4)
+    return StateOut(s, 0, reason, True, False)
+
+
+def describe_miss(key, earlier: list, names: list[str]) -> str | None:
+    """Why ``key`` missed: the first difference from the nearest earlier cache key."""
+    if not earlier:
+        return "first call"
+    treedef, avals, static = key
+    best = None
+    for other in reversed(earlier):
+        o_tree, o_avals, o_static = other
+        if o_tree != treedef:
+            diff = f"argument structure: now {treedef}, before {o_tree}"
+            score = 2
+        elif o_static != static:
+            diff = f"static arguments: now {static!r}, before {o_static!r}"
+            score = 1
+        else:
+            diffs = [f"{nm}: now {_type(a)}, before {_type(b)}"
+                     for nm, a, b in zip(names, avals, o_avals) if a != b]
+            diff = "; ".join(diffs)
+            score = 0
+        if best is None or score < best[0]:
+            best = (score, diff)
+    return best[1]
+
