@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from fixtures.tutorial_examples import EXAMPLES, EXPECTED
 
 ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
@@ -29,7 +28,7 @@ def outputs() -> dict[str, str]:
     for name, source in EXAMPLES.items():
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
-            exec(compile(source, f"<example {name}>", "exec"), namespace)
+            exec(compile(source, f"<example {name}>", "exec"), namespace)  # noqa: S102 (running the examples is the test)
         printed[name] = buffer.getvalue()
     return printed
 
@@ -61,7 +60,7 @@ def test_seed_script_runs_against_vmapviz():
 
 
 def _cells(text: str) -> dict[str, str]:
-    found = re.finditer(r"===== CELL (.*?) =====\n(.*?)----- STATUS", text, re.S)
+    found = re.finditer(r"===== CELL (.*?) =====\n(.*?)----- STATUS", text, re.DOTALL)
     return {
         m.group(1): "\n".join(x for x in m.group(2).splitlines() if not x.startswith("[warning"))
         for m in found

@@ -8,9 +8,9 @@ from ._grad import grad as grad
 from ._hooks import add_observer as add_observer
 from ._hooks import observe as observe
 from ._hooks import remove_observer as remove_observer
+from ._map import map as map
 from ._mapping import StatefulMapping as StatefulMapping
 from ._mapping import pmap2 as pmap2
-from ._map import map as map
 from ._mapping import vmap2 as vmap2
 
 for _obj in (StatefulFunction, StatefulMapping, BatchAxisError, MappingError):

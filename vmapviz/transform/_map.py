@@ -15,8 +15,8 @@ Array([0., 1., 3., 6.], dtype=float32)
 
 from __future__ import annotations
 
-
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.extend
@@ -30,7 +30,7 @@ from ._tracing import trace_stateful
 __all__ = ["map"]
 
 
-def map(f: Callable, *xs: Any, batch_size: int | None = None) -> Any:  # noqa: A001
+def map(f: Callable, *xs: Any, batch_size: int | None = None) -> Any:
     """Map ``f`` over the leading axis of ``xs`` sequentially, carrying States.
 
     Args:
