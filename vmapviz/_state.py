@@ -64,6 +64,8 @@ def _creation_site() -> str:
     frame = sys._getframe(2)
     while frame is not None:
         filename = frame.f_code.co_filename
+        if filename.startswith("<"):  # notebook cells, exec'd source
+            return f"{filename}:{frame.f_lineno}"
         if not os.path.abspath(filename).startswith(_PACKAGE_DIR):
             return f"{os.path.basename(filename)}:{frame.f_lineno}"
         frame = frame.f_back

@@ -168,6 +168,18 @@ class StatefulMapping:
     def clear_cache(self) -> None:
         self._cache.clear()
 
+    # ------------------------------------------------------------------ inspection
+
+    def inspect(self, *args, **kwargs):
+        """Call, and return the :class:`vmapviz.inspection.Report` of the call."""
+        from ..inspection import inspect_call
+
+        return inspect_call(self, *args, **kwargs)
+
+    def explain(self, *args, **kwargs) -> str:
+        """Call, and tell in words what happened to every argument and State."""
+        return self.inspect(*args, **kwargs).explain()
+
     # ------------------------------------------------------------------ calling
 
     def __call__(self, *args, **kwargs):
@@ -186,11 +198,11 @@ class StatefulMapping:
         else:
             reason = describe_miss(key, list(self._cache), self._names_for(call))
         if plan is None:
-            hooks.emit_if_observed(lambda: self._cache_record(key, False, reason))
             plan = self._trace(call)
             self._cache[key] = plan
             if len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
+            hooks.emit_if_observed(lambda: self._cache_record(key, False, reason))
             state_leaves = plan.gather_states()
         if hooks.observing():
             plan.emit_stage_records(call, state_leaves)

@@ -25,6 +25,8 @@ __all__ = ["Plan", "StateIn", "StateOut", "build_plan", "describe_miss"]
 
 
 def _type(aval: Any) -> str:
+    if isinstance(aval, jax.ShapeDtypeStruct):
+        aval = jax.core.ShapedArray(aval.shape, aval.dtype, weak_type=aval.weak_type)
     return aval.str_short(short_dtypes=True)
 
 
@@ -275,9 +277,9 @@ class Plan:
                               tuple(entries))
 
     def _state_axis_record(self, s, outer, lane, axis_in, reason_in, o: StateOut | None):
-        kind_type = f"{type(s).__name__} " + ", ".join(_type(a) for a in outer)
         return rec.AxisRecord(
-            "state", s.label(), kind_type.split(" ", 1)[1], ", ".join(_type(a) for a in lane),
+            "state", s.label(), ", ".join(_type(a) for a in outer),
+            ", ".join(_type(a) for a in lane),
             axis_in, None if o is None else o.axis, reason_in,
             "not written" if o is None else o.reason,
             None if o is None else o.batched,
@@ -386,7 +388,9 @@ def build_plan(mapping, call, axes, n, traced: Traced, decided: dict, paths: dic
         batched = any(out_b[i : i + tdef.num_leaves])
         i += tdef.num_leaves
         state_out.append(_state_out(mapping, s, batched, decided, paths, n))
-    return Plan(mapping, call, axes, n, traced, decided, outs_batched, out_axes, state_out, paths)
+    plan = Plan(mapping, call, axes, n, traced, decided, outs_batched, out_axes, state_out, paths)
+    plan.in_batched = tuple(in_batched)
+    return plan
 
 
 def _state_out(mapping, s: State, batched: bool, decided: dict, paths: dict, n: int) -> StateOut:
