@@ -40,7 +40,7 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def short_type(value: Any) -> str:
-    """Short JAX type of a pytree: ``f32[3]`` for one array, ``{a: f32[], b: i32[2]}`` else.
+    """Short JAX type of a pytree: ``f32[3]`` for one array, ``(f32[], i32[2])`` for several.
 
     >>> import jax.numpy as jnp
     >>> short_type(jnp.zeros((2, 3)))

@@ -7,7 +7,7 @@
 ...     count.value = count.value + delta
 ...     return count.value
 >>> f = vmapviz.transform.vmap2(step, state_in_axes={0: vmapviz.ShortTermState})
->>> print(f.explain(jnp.ones(4)).splitlines()[3])
+>>> print(f.explain(jnp.ones(4)).splitlines()[4])
 - count (ShortTermState f32[4]) is batched on axis 0 because state_in_axes {0: OfType(<class 'vmapviz.ShortTermState'>)} matched; each lane sees f32[]; written back on axis 0, the axis it entered on.
 """
 
@@ -102,7 +102,7 @@ def _state_line(e: Any, state_type: str, axes: Any) -> str:
         return first + "; not written."
     if e.reason_out.startswith("RandomState"):
         return first + "; after the call it keeps the split key (lane keys are dropped)."
-    if e.axis_out is None:
+    if e.axis_out is None or e.reason_out.startswith("written back"):
         return first + f"; {e.reason_out}."
     return first + f"; written back on axis {e.axis_out} ({e.reason_out})."
 

@@ -1,0 +1,141 @@
+# vmapviz developer commands. `make help` lists them.
+#
+# Everything installs into ./.venv from pyproject.toml; the Graphviz `dot` binary (needed
+# for SVG rendering) comes from the system package manager via `make system-deps`.
+
+PYTHON ?= python3
+
+VENV         := .venv
+VPY          := $(VENV)/bin/python
+VENV_STAMP   := $(VENV)/.vmapviz-install.stamp
+
+BINDER_VENV  := .binder-venv
+BPY          := $(BINDER_VENV)/bin/python
+BINDER_STAMP := $(BINDER_VENV)/.binder-install.stamp
+
+NOTEBOOKS    := $(wildcard tutorials/*.ipynb)
+BENCHMARKS   := $(filter-out benchmarks/_%,$(wildcard benchmarks/*.py))
+NBVAL_ARGS   := --nbval tutorials --nbval-sanitize-with tutorials/nbval_sanitize.cfg \
+                -p no:cacheprovider
+
+# Progress lines stand out from tool output.
+say = @printf '\n==> %s\n' "$(1)"
+
+.DEFAULT_GOAL := help
+.PHONY: help venv system-deps demo test bench binder-check clean distclean
+
+help:
+	@echo "vmapviz make targets:"
+	@echo "  make venv          create .venv and pip install -e '.[test]' (re-runs only when pyproject.toml changes)"
+	@echo "  make system-deps   make sure Graphviz 'dot' is installed (apt-get as root)"
+	@echo "  make demo          run python -m vmapviz.demo"
+	@echo "  make test          pytest, ruff, then nbval on tutorials/*.ipynb (what CI runs)"
+	@echo "  make bench         run every benchmarks/*.py"
+	@echo "  make binder-check  run the tutorials in a venv built from binder/requirements.txt only"
+	@echo "  make clean         remove caches and build outputs (keeps the venvs)"
+	@echo "  make distclean     clean, and remove .venv and .binder-venv too"
+	@echo "Variables: PYTHON=$(PYTHON)"
+
+# ---------------------------------------------------------------- environment
+
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): pyproject.toml
+	$(call say,[venv] $(VENV) with $(shell $(PYTHON) --version 2>&1) ($(PYTHON)))
+	@if [ ! -x $(VPY) ]; then \
+		echo "creating $(VENV)"; \
+		$(PYTHON) -m venv $(VENV); \
+	else \
+		echo "$(VENV) exists; (re)installing because pyproject.toml changed or first install"; \
+	fi
+	$(call say,[venv] upgrading pip)
+	$(VPY) -m pip install --upgrade pip
+	$(call say,[venv] pip install -e '.[test]' (cold: about 1 min, 900 MB))
+	$(VPY) -m pip install -e '.[test]'
+	@touch $@
+	$(call say,[venv] ready)
+
+system-deps:
+	@if command -v dot >/dev/null 2>&1; then \
+		printf '\n==> [system-deps] Graphviz present: %s\n' "$$(dot -V 2>&1)"; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		printf '\n==> [system-deps] Graphviz dot not found; installing with apt-get (as root)\n'; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y graphviz; \
+		command -v dot >/dev/null 2>&1 || { echo "ERROR: graphviz installed but 'dot' still not on PATH"; exit 1; }; \
+		echo "installed: $$(dot -V 2>&1)"; \
+	else \
+		echo "ERROR: the Graphviz 'dot' binary is required (SVG rendering) and is not installed."; \
+		echo "Install it with:"; \
+		echo ""; \
+		echo "    sudo apt-get install graphviz"; \
+		echo ""; \
+		exit 1; \
+	fi
+
+# ---------------------------------------------------------------- running
+
+demo: venv system-deps
+	$(call say,[demo] python -m vmapviz.demo)
+	$(VPY) -m vmapviz.demo
+
+test: venv system-deps
+	$(call say,[test 1/3] pytest)
+	$(VPY) -m pytest
+	$(call say,[test 2/3] ruff check .)
+	$(VENV)/bin/ruff check .
+ifneq ($(NOTEBOOKS),)
+	$(call say,[test 3/3] nbval on $(words $(NOTEBOOKS)) tutorial notebook(s))
+	$(VPY) -m pytest $(NBVAL_ARGS)
+else
+	$(call say,[test 3/3] nbval skipped: no tutorials/*.ipynb yet)
+endif
+	$(call say,[test] all passed)
+
+bench: venv system-deps
+ifeq ($(BENCHMARKS),)
+	$(call say,[bench] no benchmarks/*.py yet: nothing to run)
+else
+	@set -e; for f in $(BENCHMARKS); do \
+		printf '\n==> [bench] %s\n' "$$f"; \
+		$(VPY) "$$f"; \
+	done
+	$(call say,[bench] done)
+endif
+
+# ---------------------------------------------------------------- binder
+
+# A venv built the way Binder builds its image: binder/requirements.txt only, then
+# vmapviz itself without dependencies (binder/postBuild). If a notebook needs a package
+# that only pyproject.toml lists, this fails where `make test` would not.
+$(BINDER_STAMP): binder/requirements.txt pyproject.toml
+	$(call say,[binder] $(BINDER_VENV) from binder/requirements.txt only)
+	@[ -x $(BPY) ] || $(PYTHON) -m venv $(BINDER_VENV)
+	@want="$$(sed -n 's/^python-\([0-9]*\.[0-9]*\).*/\1/p' binder/runtime.txt)"; \
+	 have="$$($(BPY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')"; \
+	 [ "$$want" = "$$have" ] || echo "WARNING: binder/runtime.txt asks for Python $$want, $(BINDER_VENV) has $$have"
+	$(BPY) -m pip install --upgrade pip
+	$(BPY) -m pip install -r binder/requirements.txt
+	$(BPY) -m pip install -e . --no-deps
+	@touch $@
+
+binder-check: system-deps
+ifeq ($(NOTEBOOKS),)
+	$(call say,[binder-check] skipped: no tutorials/*.ipynb yet)
+else
+	@$(MAKE) --no-print-directory $(BINDER_STAMP)
+	$(call say,[binder-check] nbval on $(words $(NOTEBOOKS)) notebook(s) in $(BINDER_VENV))
+	$(BPY) -m pytest $(NBVAL_ARGS)
+	$(call say,[binder-check] passed)
+endif
+
+# ---------------------------------------------------------------- cleaning
+
+clean:
+	$(call say,[clean] caches and build outputs)
+	rm -rf build dist .eggs *.egg-info .pytest_cache .ruff_cache .hypothesis tests/artifacts
+	find . -path ./$(VENV) -prune -o -path ./$(BINDER_VENV) -prune -o \
+		\( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	$(call say,[distclean] removing $(VENV) and $(BINDER_VENV))
+	rm -rf $(VENV) $(BINDER_VENV)
