@@ -84,8 +84,8 @@ def _is_key_type(type_text: str) -> bool:
 
 def _argument_warnings(e: Any) -> list[str]:
     if e.axis_in is None and _is_key_type(e.type):
-        return [f"{e.label} looks like a PRNG key and is broadcast: every lane draws the "
-                "same random numbers. Split it into one key per lane and map it (in_axes 0)."]
+        return [(f"{e.label} looks like a PRNG key and is broadcast: every lane draws the "
+                 "same random numbers. Split it into one key per lane and map it (in_axes 0).")]
     return []
 
 
@@ -93,6 +93,8 @@ def _state_line(e: Any, state_type: str, axes: Any) -> str:
     head = f"{e.label} ({state_type} {e.type})"
     if e.reason_in.startswith("RandomState"):
         first = f"{head} is a RandomState: its key is split into one key per lane"
+    elif e.reason_in == "not read: written only":
+        first = f"{head} is not read, only written"
     elif e.axis_in is None:
         first = f"{head} is broadcast: every lane reads the same value ({e.reason_in})"
     else:

@@ -1,0 +1,95 @@
+"""Golden tests: explain() text and record JSON of the tutorial's examples."""
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import jax.numpy as jnp
+import pytest
+from inspection_cases import CASES
+
+import vmapviz
+from vmapviz.transform import vmap2
+
+GOLDEN = Path(__file__).parent / "golden" / "explain"
+UPDATE = os.environ.get("VMAPVIZ_UPDATE_GOLDEN") == "1"
+
+
+def _check(path: Path, text: str) -> None:
+    if UPDATE:
+        path.write_text(text)
+    assert path.exists(), f"missing golden file {path}; run with VMAPVIZ_UPDATE_GOLDEN=1"
+    assert text == path.read_text()
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_explain_text_golden(name):
+    mapping, args = CASES[name]()
+    _check(GOLDEN / f"{name}.txt", mapping.explain(*args) + "\n")
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_records_json_golden(name):
+    mapping, args = CASES[name]()
+    report = mapping.inspect(*args)
+    text = report.to_json()
+    json.loads(text)
+    _check(GOLDEN / f"{name}.json", text + "\n")
+
+
+def test_explain_names_the_filter_and_axis():
+    mapping, args = CASES["1.5_counter"]()
+    text = mapping.explain(*args)
+    assert ("count (ShortTermState f32[4]) is batched on axis 0 because state_in_axes "
+            "{0: OfType(<class 'vmapviz.ShortTermState'>)} matched") in text
+    assert "written back on axis 0, the axis it entered on" in text
+
+
+def test_explain_warns_about_a_broadcast_key():
+    import jax
+
+    mapping = vmap2(lambda key, s: jax.random.normal(key, ()) * s, in_axes=(None, 0))
+    text = mapping.explain(jax.random.key(0), jnp.arange(3.0))
+    assert "looks like a PRNG key and is broadcast: every lane draws the same" in text
+
+
+def test_explain_warns_about_scatter_and_growth():
+    mapping, args = CASES["1.7_ignore"]()
+    text = mapping.explain(*args)
+    assert "the policy 'ignore' scattered it onto a new axis 0" in text
+    assert "temp_state2 is read and written, so it will grow a new axis on every call" in text
+
+
+def test_explain_warns_about_retracing():
+    mapping = vmap2(lambda x: x + 1)
+    for n in (2, 3):
+        mapping(jnp.ones(n))
+    text = mapping.explain(jnp.ones(4))
+    assert "has been traced 3 times" in text
+    assert "because argument x: now f32[4], before f32[3]" in text
+
+
+def test_warm_call_reports_cache_hit():
+    mapping, args = CASES["1.6_linear"]()
+    first = mapping.inspect(*args)
+    second = mapping.inspect(*args)
+    assert (first.cache.hit, second.cache.hit) == (False, True)
+    assert second.cache.traces == 1
+
+
+def test_auto_policy_promotion_is_explained():
+    total = vmapviz.ShortTermState(jnp.array(0.0), name="total")
+
+    def add(x):
+        total.value = total.value + x
+        return x
+
+    mapping = vmap2(add)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        first = mapping.explain(jnp.arange(3.0))
+        second = mapping.explain(jnp.arange(3.0))
+    assert "promoted to a per-lane input on the next call" in first
+    assert "total (ShortTermState f32[3]) is batched on axis 0 because promoted by the 'auto'" in second
+    assert total.value.shape == (3,)
