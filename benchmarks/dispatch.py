@@ -70,6 +70,10 @@ def main() -> dict[str, float]:
         "vmapviz jit(vmap2(module))": median_us(lambda: jitted(x)),
         "vmapviz vmap2(module), warm": median_us(lambda: plain(x)),
     }
+    # The same warm call while an observer collects every stage record.
+    with vmapviz.transform.observe() as log:
+        rows["vmap2(module), warm, observed"] = median_us(lambda: plain(x), number=50)
+    assert log, "the observer saw no records"
     base = rows["jax.jit(jax.vmap(f))"]
     print(f"{'variant':32s} {'median us/call':>15s} {'ratio':>7s}")
     for name, us in rows.items():

@@ -216,7 +216,7 @@ class StateTrace:
         self.was_read: list[bool] = []
         self.was_written: list[bool] = []
 
-    def __enter__(self) -> StateTrace:
+    def __enter__(self) -> Self:
         _STACK.frames.append(self)
         return self
 
