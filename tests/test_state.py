@@ -192,11 +192,14 @@ def test_nested_plain_frames_all_record():
     assert (s in outer, s in inner) == (True, True)
 
 
-def test_inner_staging_frame_hides_accesses_from_outer_frames():
+def test_reads_reach_every_frame_but_staged_writes_stay_inner():
     s = State(jnp.ones(1))
+    w = State(jnp.ones(1))
     with StateTrace() as outer, StateTrace(new_arg=lambda st: jnp.zeros(1)) as inner:
         _ = s.value
-    assert (s in outer, s in inner) == (False, True)
+        w.value = jnp.full(1, 5.0)
+    assert (s in outer, s in inner) == (True, True)
+    assert (w in outer, w in inner) == (False, True)
 
 
 def test_staging_frame_replaces_value_on_first_read_and_restores_it():

@@ -195,9 +195,10 @@ _STACK = _Stack()
 class StateTrace:
     """Records, in order, every State read and written while it is active.
 
-    Frames nest. A read or write is recorded by the innermost frames down to and
-    including the first *staging* frame (one with ``new_arg``), which turns a
-    State's value into an input of the trace it stages when first touched.
+    Frames nest. A read is recorded by every frame, outermost first; a write by the
+    innermost frames down to and including the first *staging* frame (one with
+    ``new_arg``, which turns a State's value into an input of the trace it stages
+    when first read).
     Leaving the frame puts back every value it saw first, whatever happened.
 
     Args:
@@ -277,11 +278,16 @@ class StateTrace:
 
 def _record(state: State, write: bool) -> None:
     frames = _STACK.frames
-    # Innermost frames down to the first staging frame record the access; the
-    # staging frame goes first so the frames above it see its input value.
-    depth = len(frames) - 1
-    while depth > 0 and frames[depth].new_arg is None:
-        depth -= 1
+    if write:
+        # A write holds a value of the innermost staged trace: only the frames down to
+        # that staging frame see it; outer frames see the write-back that follows.
+        depth = len(frames) - 1
+        while depth > 0 and frames[depth].new_arg is None:
+            depth -= 1
+    else:
+        # A read is a read at every level, outermost first, so that each staging
+        # frame sees the value its enclosing trace gives the State.
+        depth = 0
     for frame in frames[depth:]:
         frame._touch(state, write)
 

@@ -53,7 +53,11 @@ class Call:
 
     def signature(self) -> tuple:
         """Hashable cache key: structure, abstract value of each leaf, static values."""
-        return (self.treedef, tuple(abstract(x) for x in self.leaves), self.static)
+        try:
+            return (self.treedef, tuple(abstract(x) for x in self.leaves), self.static)
+        except TypeError:
+            self.check()  # names the offending argument
+            raise
 
 
 def reinsert_static(static: tuple, args: tuple, kwargs: dict) -> tuple[tuple, dict]:

@@ -7,7 +7,7 @@ current staging trace's ``new_arg``, which JAX does not export.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 from jax._src import core as _core
@@ -23,13 +23,30 @@ def current_new_arg() -> Callable[[Any], Any]:
     trace = _core.trace_ctx.trace
 
     def new_arg(aval: Any) -> Any:
-        if isinstance(aval, jax.ShapeDtypeStruct):
+        if isinstance(aval, (jax.ShapeDtypeStruct, Abstract)):
             aval = _core.ShapedArray(aval.shape, aval.dtype, weak_type=aval.weak_type)
         return trace.new_arg(aval, source_info=_source_info.current())
 
     return new_arg
 
 
-def abstract(x: Any) -> Any:
-    """The abstract value (shape, dtype, weak type) of an array, tracer or scalar."""
-    return jax.typeof(x)
+class Abstract(NamedTuple):
+    """Shape, dtype and weak type of a value: what a trace depends on (placement aside)."""
+
+    shape: tuple
+    dtype: Any
+    weak_type: bool
+
+    def str_short(self, short_dtypes: bool = False) -> str:
+        aval = _core.ShapedArray(self.shape, self.dtype, weak_type=self.weak_type)
+        return aval.str_short(short_dtypes=short_dtypes)
+
+
+def abstract(x: Any) -> Abstract:
+    """The :class:`Abstract` of an array, tracer or scalar.
+
+    Placement (sharding) is left out: a value written back by ``pmap`` matches the
+    one it replaced.
+    """
+    aval = jax.typeof(x)
+    return Abstract(aval.shape, aval.dtype, aval.weak_type)

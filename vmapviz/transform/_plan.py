@@ -7,6 +7,7 @@ State values, runs the compiled batched program and writes States back.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
 from typing import Any
 
@@ -18,6 +19,7 @@ from . import _hooks as hooks
 from . import _records as rec
 from ._axes import lane_struct
 from ._errors import BatchAxisError, MappingError
+from ._jax_private import Abstract, abstract
 from ._propagate import batched_outputs
 from ._tracing import Traced
 
@@ -40,6 +42,10 @@ class StateIn:
     lane_avals: list
     outer_avals: tuple
     size: int | None = None
+
+    @functools.cached_property
+    def outer_sigs(self) -> tuple:
+        return tuple(Abstract(a.shape, a.dtype, a.weak_type) for a in self.outer_avals)
 
     @classmethod
     def batched(cls, state: State, axis: int, reason: str) -> StateIn:
@@ -186,8 +192,8 @@ class Plan:
         leaves = []
         for state, d in zip(self.traced.read_states, self.state_in):
             vals = jax.tree.leaves(state.value)
-            for x, aval in zip(vals, d.outer_avals):
-                if jax.typeof(x) != aval:
+            for x, aval in zip(vals, d.outer_sigs):
+                if abstract(x) != aval:
                     return None
             leaves.extend(vals)
         return leaves
@@ -195,7 +201,7 @@ class Plan:
     def state_change_reason(self) -> str:
         for state, d in zip(self.traced.read_states, self.state_in):
             now = tuple(jax.typeof(x) for x in jax.tree.leaves(state._value))
-            if now != d.outer_avals:
+            if tuple(abstract(x) for x in jax.tree.leaves(state._value)) != d.outer_sigs:
                 before = ", ".join(_type(a) for a in d.outer_avals)
                 after = ", ".join(_type(a) for a in now)
                 return f"state {state.label()}: now {after}, before {before}"

@@ -1,0 +1,107 @@
+"""Cost of drawing a ~2,000-equation jaxpr, against the time JAX takes to trace it.
+
+Run: ``python benchmarks/render.py``. A deep MLP (weights are ParamStates) under
+``vmap2``, built two ways: unrolled (every equation at top level) and in jitted
+blocks (sub-jaxprs that collapse into one node each, ``max_cluster_eqns=50``).
+Prints the median time of ``jax.make_jaxpr`` on the same computation, of
+``to_dot`` (per-element jaxpr, and both jaxprs) and of ``dot -Tsvg``, with the
+ratio of each to the trace time (target: DOT <= 1x trace).
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+
+import vmapviz
+from vmapviz.render import to_dot, to_svg
+from vmapviz.transform import vmap2
+
+LAYERS = 500  # 4 equations per layer: ~2,000 equations
+BLOCK = 25  # layers per jitted block (100 equations, above max_cluster_eqns)
+WIDTH = 8
+BATCH = 4
+
+
+def layer(w, b, x):
+    return jnp.tanh(x @ w + b) * 0.5
+
+
+def block(params, x):
+    for w, b in params:
+        x = layer(w, b, x)
+    return x
+
+
+class DeepMLP(vmapviz.nn.Module):
+    def __init__(self, blocked: bool):
+        super().__init__()
+        self.blocked = blocked
+        self.layers = [(vmapviz.ParamState(jnp.full((WIDTH, WIDTH), 0.1)),
+                        vmapviz.ParamState(jnp.zeros(WIDTH))) for _ in range(LAYERS)]
+
+    def __call__(self, x):
+        params = [(w.value, b.value) for w, b in self.layers]
+        return forward(params, x, self.blocked)
+
+
+def forward(params, x, blocked: bool):
+    if not blocked:
+        return block(params, x)
+    for i in range(0, len(params), BLOCK):
+        x = jax.jit(block)(params[i : i + BLOCK], x)
+    return x
+
+
+def median_time(fn, repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run(blocked: bool) -> None:
+    model = DeepMLP(blocked)
+    xs = jnp.ones((BATCH, WIDTH))
+    params = [(w.value, b.value) for w, b in model.layers]
+
+    def trace_once():
+        jax.clear_caches()  # a cold trace, as the first call of a new function pays
+        fresh = jax.vmap(lambda p, x: forward(p, x, blocked), in_axes=(None, 0))
+        jax.make_jaxpr(fresh)(params, xs)
+
+    trace = median_time(trace_once)
+    report = vmap2(model).inspect(xs)
+    jaxpr = report.elementwise_jaxpr.jaxpr
+    n_eqns = len(jaxpr.eqns) + sum(
+        len(s.eqns) for e in jaxpr.eqns for s in jax.extend.core.jaxprs_in_params(e.params))
+    dot_one = median_time(lambda: to_dot(report, which="elementwise"))
+    dot_both = median_time(lambda: to_dot(report, which="both"))
+    source = to_dot(report, which="elementwise")
+    kind = f"jitted blocks of {BLOCK} layers (collapsed)" if blocked else "unrolled"
+    print(f"\n{kind}: {n_eqns} equations in the per-element jaxpr, "
+          f"{source.count(' -> ')} edges drawn")
+    print(f"  jax.make_jaxpr (trace)       {trace * 1e3:9.1f} ms   1.00x")
+    print(f"  to_dot elementwise           {dot_one * 1e3:9.1f} ms   {dot_one / trace:.2f}x")
+    print(f"  to_dot both                  {dot_both * 1e3:9.1f} ms   {dot_both / trace:.2f}x")
+    if shutil.which("dot") is None:
+        print("  dot -Tsvg: skipped (Graphviz `dot` not installed)")
+        return
+    svg = median_time(lambda: to_svg(source), repeat=1)
+    print(f"  dot -Tsvg elementwise        {svg * 1e3:9.1f} ms   {svg / trace:.2f}x")
+
+
+def main() -> None:
+    print(f"jax {jax.__version__}; {LAYERS} layers of width {WIDTH}, batch {BATCH}")
+    run(blocked=True)
+    run(blocked=False)
+
+
+if __name__ == "__main__":
+    main()

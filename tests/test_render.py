@@ -1,0 +1,168 @@
+"""Renderers: tables, axis diagrams, jaxpr graphs, escaping, and the missing-`dot` error."""
+
+import shutil
+import xml.etree.ElementTree as ET
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+import vmapviz
+from vmapviz import render
+from vmapviz.render import _ir
+from vmapviz.render._graph import graph_of_jaxpr, io_labels
+from vmapviz.render.dot import DotNotFoundError, dot_escape
+from vmapviz.transform import vmap2
+
+EVIL = '<script>alert("1")</script>\\'
+
+
+def counter_report(name="count"):
+    count = vmapviz.ShortTermState(jnp.zeros(4), name=name)
+
+    def step(d):
+        count.value = count.value + d
+        return count.value * 2
+
+    return vmap2(step, state_in_axes={0: vmapviz.ShortTermState}).inspect(jnp.arange(4.0))
+
+
+def test_state_table_rows():
+    t = _ir.state_table(counter_report())
+    assert t.columns == ("State", "Type", "Shape", "Access", "Batch axis in -> out", "Reason")
+    assert t.rows[0][:5] == ("count", "ShortTermState", "f32[4]", "read, written", "0 -> 0")
+
+
+def test_text_has_aligned_columns():
+    text = render.to_text(counter_report())
+    lines = text.splitlines()
+    header = lines.index("States") + 1
+    assert lines[header].index("Type") == lines[header + 2].index("ShortTermState")
+    assert "argument d  f32[4]  f32[]" in text
+
+
+def test_html_is_static():
+    page = render.to_html(counter_report())
+    assert "<table" in page and "<style>" in page
+    assert "<script" not in page.lower()
+
+
+def test_escaping_html_svg_dot():
+    report = counter_report(EVIL)
+    page = render.to_html(report)
+    assert "<script>" not in page and "&lt;script&gt;alert(&quot;1&quot;)" in page
+    svg = render.axis_svg(report)
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    ET.fromstring(svg)  # well-formed XML
+    dot = render.to_dot(report)
+    assert 'label="<script>alert(\\"1\\")</script>\\\\\\nf32[]"' in dot
+    if shutil.which("dot"):
+        out = render.to_svg(dot)
+        assert "<script>" not in out and "&lt;script&gt;alert(&quot;1&quot;)" in out
+
+
+def test_dot_escape():
+    assert dot_escape('a"b\\c\nd') == 'a\\"b\\\\c\\nd'
+
+
+def test_missing_dot_raises_with_source(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    source = "digraph { a -> b }"
+    with pytest.raises(DotNotFoundError, match=r"apt-get install graphviz.*conda install") as e:
+        render.to_svg(source)
+    assert isinstance(e.value, RuntimeError)
+    assert e.value.dot_source == source
+
+
+def test_dot_names_inputs_and_outputs_after_arguments_and_states():
+    report = counter_report()
+    ins, outs = io_labels(report, report.elementwise_jaxpr)
+    assert (ins, outs) == (["argument d", "count"], ["output 0", "count"])
+    dot = render.to_dot(report, which="elementwise")
+    assert 'label="count\\nf32[]"' in dot and 'label="mul\\n(_, 2.0)"' in dot
+    assert "cluster_btop" not in dot
+
+
+def test_batched_values_are_highlighted():
+    w = vmapviz.ParamState(jnp.ones(3), name="w")
+
+    def f(x):
+        return x * 2.0, w.value + 1.0
+
+    report = vmap2(f, out_axes=(0, None)).inspect(jnp.ones(4))
+    g = graph_of_jaxpr(report.elementwise_jaxpr, ["x", "w"], ["y", "z"],
+                       report.elementwise_batched)
+    flags = {n.label.splitlines()[0]: n.batched for n in g.nodes}
+    assert flags == {"x": True, "w": False, "mul": True, "add": False, "y": True, "z": False}
+
+
+def test_multi_leaf_state_labels():
+    s = vmapviz.ShortTermState({"a": jnp.zeros(3), "b": jnp.ones(3)}, name="pair")
+
+    def f(x):
+        s.value = {"a": s.value["a"] + x, "b": s.value["b"] * x}
+        return x
+
+    report = vmap2(f, state_in_axes={0: vmapviz.ShortTermState}).inspect(jnp.ones(3))
+    assert io_labels(report, report.elementwise_jaxpr) == (
+        ["argument x", "pair[0]", "pair[1]"], ["output 0", "pair[0]", "pair[1]"])
+
+
+def control_flow(x):
+    y = jax.lax.fori_loop(0, 3, lambda i, c: c + i, x)
+    z = jax.lax.cond(y > 0, lambda a: a + 1.0, lambda a: a - 1.0, y)
+    w = jax.lax.while_loop(lambda c: c < 10.0, lambda c: c * 2.0, z)
+    return jax.jit(lambda t: t * 3.0)(w)
+
+
+def test_sub_jaxprs_become_clusters():
+    dot = render.to_dot(vmap2(control_flow).inspect(jnp.ones(3)), which="elementwise")
+    for text in ("cluster_", 'label="scan', 'label="cond"', 'label="branches[1]"',
+                 'label="body_jaxpr"', 'label="cond_jaxpr"', 'label="jit <lambda>"'):
+        assert text in dot, text
+    if shutil.which("dot"):
+        assert "<svg" in render.to_svg(dot)
+
+
+def test_large_clusters_collapse_with_a_note():
+    vmapviz.random.seed(0)
+    report = vmap2(lambda s: vmapviz.random.normal(0.0, s)).inspect(jnp.ones(2))
+    full = render.to_dot(report, which="elementwise")
+    small = render.to_dot(report, which="elementwise", max_cluster_eqns=5)
+    assert "hidden" not in full and "random_bits" in full
+    assert "random_bits" not in small
+    assert "[14 equations hidden]" in small
+    assert "14 equations collapsed into one node (more than max_cluster_eqns=5)" in small
+
+
+def test_which_is_checked():
+    with pytest.raises(ValueError, match="which must be 'both'"):
+        render.to_dot(counter_report(), which="neither")
+
+
+def test_axis_svg_lane_and_moved_axis():
+    def vec(s):
+        return jnp.array([s, s * 2, s * 3])
+
+    report = vmap2(vec, out_axes=1).inspect(jnp.array([1.0, 2.0]))
+    diagram = _ir.axis_diagram(report)
+    out = diagram.rows[-1]
+    assert out.arrow_out == "moved" and out.arrays[2].shape == (3, 2)
+    assert out.arrays[2].batch_axis == 1
+    svg0, svg1 = render.axis_svg(report, lane=0), render.axis_svg(report, lane=1)
+    assert svg0 != svg1 and "dark cell: lane 1" in svg1
+    assert render.axis_svg(report, lane=1) == svg1
+    with pytest.raises(ValueError, match="lane must be in"):
+        render.axis_svg(report, lane=2)
+
+
+def test_broadcast_and_key_split_in_svg():
+    vmapviz.random.seed(42)
+    w = vmapviz.ParamState(jnp.ones(2), name="w")
+    report = vmap2(lambda s: vmapviz.random.normal(0.0, s) * w.value).inspect(jnp.ones(4))
+    rows = {r.label: r for r in _ir.axis_diagram(report).rows}
+    assert rows["w"].arrow_in == "broadcast"
+    assert rows["random.DEFAULT"].arrow_in == "split"
+    svg = render.axis_svg(report, lane=3)
+    assert "split(key, 5)" in svg and "key 4 -&gt; lane 3" in svg
+    assert "None: broadcast" in svg

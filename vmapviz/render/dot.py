@@ -1,0 +1,141 @@
+"""Jaxpr graphs as Graphviz DOT text, and DOT -> SVG through the ``dot`` binary.
+
+>>> import jax.numpy as jnp
+>>> import vmapviz
+>>> count = vmapviz.ShortTermState(jnp.zeros(4), name='count')
+>>> def step(d):
+...     count.value = count.value + d
+...     return count.value * 2
+>>> f = vmapviz.transform.vmap2(step, state_in_axes={0: vmapviz.ShortTermState})
+>>> source = to_dot(f.inspect(jnp.ones(4)), which='elementwise')
+>>> source.splitlines()[0]
+'digraph vmapviz {'
+>>> 'label="count\\\\nf32[]"' in source
+True
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from typing import Any
+
+from ._graph import report_graph
+from ._ir import Cluster, Graph
+
+__all__ = ["DotNotFoundError", "dot_escape", "graph_to_dot", "to_dot", "to_svg"]
+
+BATCH_COLOR = "#d95f02"
+
+_NODE_STYLE = {
+    "input": 'shape=box, style="rounded,filled", fillcolor="#e8f0fe"',
+    "output": 'shape=box, style="rounded,filled", fillcolor="#e6f4ea"',
+    "eqn": 'shape=box, style="filled", fillcolor="#ffffff"',
+    "collapsed": 'shape=box3d, style="filled", fillcolor="#eeeeee"',
+}
+
+
+class DotNotFoundError(RuntimeError):
+    """The Graphviz ``dot`` binary is missing; ``dot_source`` still holds the graph."""
+
+    def __init__(self, dot_source: str):
+        super().__init__(
+            "to_svg needs the Graphviz `dot` executable, but it was not found on PATH. "
+            "Install it with `apt-get install graphviz` (Debian/Ubuntu), "
+            "`conda install graphviz` or `brew install graphviz`; the DOT source is in "
+            "this error's `dot_source` attribute (paste it into any Graphviz viewer)."
+        )
+        self.dot_source = dot_source
+
+
+def dot_escape(text: str) -> str:
+    """Escape a string for a double-quoted DOT label (``\\n`` becomes a line break).
+
+    >>> dot_escape('say "hi"\\\\n')
+    'say \\\\"hi\\\\"\\\\\\\\n'
+    """
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _node_lines(graph: Graph, ids: tuple[str, ...], indent: str) -> list[str]:
+    nodes = {n.id: n for n in graph.nodes}
+    lines = []
+    for nid in ids:
+        n = nodes[nid]
+        extra = f', color="{BATCH_COLOR}", penwidth=2' if n.batched else ""
+        lines.append(f'{indent}{nid} [label="{dot_escape(n.label)}", '
+                     f"{_NODE_STYLE.get(n.kind, '')}{extra}];")
+    return lines
+
+
+def _cluster_lines(graph: Graph, c: Cluster, depth: int) -> list[str]:
+    pad = "  " * depth
+    lines = [f"{pad}subgraph cluster_{c.id} {{",
+             f'{pad}  label="{dot_escape(c.label)}"; style="rounded"; color="#888888";']
+    lines += _node_lines(graph, c.nodes, pad + "  ")
+    for sub in c.clusters:
+        lines += _cluster_lines(graph, sub, depth + 1)
+    lines.append(f"{pad}}}")
+    return lines
+
+
+def graph_to_dot(graph: Graph, name: str = "vmapviz") -> str:
+    """Lower a :class:`~vmapviz.render._ir.Graph` to DOT text."""
+    lines = [
+        f"digraph {name} {{",
+        '  graph [rankdir=TB, fontname="Helvetica", fontsize=11, newrank=true];',
+        '  node [fontname="Helvetica", fontsize=10];',
+        '  edge [fontname="Helvetica", fontsize=9, color="#555555"];',
+    ]
+    placed: set[str] = set()
+
+    def mark(c: Cluster) -> None:
+        placed.update(c.nodes)
+        for sub in c.clusters:
+            mark(sub)
+
+    for c in graph.clusters:
+        mark(c)
+        lines += _cluster_lines(graph, c, 1)
+    lines += _node_lines(graph, tuple(n.id for n in graph.nodes if n.id not in placed), "  ")
+    for e in graph.edges:
+        attrs = [f'label="{dot_escape(e.label)}"']
+        if e.batched:
+            attrs += [f'color="{BATCH_COLOR}"', f'fontcolor="{BATCH_COLOR}"', "penwidth=2"]
+        if e.style != "solid":
+            attrs.append(f"style={e.style}")
+        lines.append(f"  {e.src} -> {e.dst} [{', '.join(attrs)}];")
+    key = ("orange: carries the batch axis (per-element jaxpr: varies by lane; "
+           "batched jaxpr: inputs and outputs mapped on an axis)")
+    legend = [key, *graph.notes]
+    text = "".join(dot_escape(line) + "\\l" for line in legend)
+    lines.append(f'  label="{text}"; labeljust=l;')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def to_dot(report: Any, which: str = "both", max_cluster_eqns: int = 50) -> str:
+    """DOT text of a report's jaxprs: ``'elementwise'``, ``'batched'`` or ``'both'``.
+
+    Args:
+      report: a :class:`~vmapviz.inspection.Report` (``mapping.inspect(*args)``).
+      which: which jaxpr to draw; ``'both'`` puts them side by side.
+      max_cluster_eqns: sub-jaxprs with more equations collapse into one node.
+    """
+    return graph_to_dot(report_graph(report, which, max_cluster_eqns))
+
+
+def to_svg(dot_source: str, timeout: float = 120.0) -> str:
+    """Run ``dot -Tsvg`` on DOT text; :class:`DotNotFoundError` when ``dot`` is missing.
+
+    >>> to_svg('digraph { a -> b }').lstrip().startswith('<?xml')
+    True
+    """
+    exe = shutil.which("dot")
+    if exe is None:
+        raise DotNotFoundError(dot_source)
+    run = subprocess.run([exe, "-Tsvg"], input=dot_source.encode("utf-8"),
+                         capture_output=True, timeout=timeout, check=False)
+    if run.returncode != 0:
+        raise RuntimeError(f"dot -Tsvg failed: {run.stderr.decode('utf-8', 'replace')}")
+    return run.stdout.decode("utf-8")
