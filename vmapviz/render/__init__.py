@@ -16,3 +16,12 @@ from .html import to_html as to_html
 from .svg import axis_svg as axis_svg
 from .text import state_table as state_table
 from .text import to_text as to_text
+
+#: What ``python -m vmapviz.demo`` writes: file name -> renderer of a Report.
+DEMO_OUTPUTS = {
+    "counter_table.txt": to_text,
+    "counter_table.html": to_html,
+    "counter_axes.svg": axis_svg,
+    "counter_jaxpr.dot": to_dot,
+    "counter_jaxpr.svg": lambda report: to_svg(to_dot(report)),
+}
