@@ -76,7 +76,7 @@ def test_missing_dot_raises_with_source(monkeypatch):
 
 def test_dot_names_inputs_and_outputs_after_arguments_and_states():
     report = counter_report()
-    ins, outs = io_labels(report, report.elementwise_jaxpr)
+    ins, outs = io_labels(report, "elementwise")
     assert (ins, outs) == (["argument d", "count"], ["output 0", "count"])
     dot = render.to_dot(report, which="elementwise")
     assert 'label="count\\nf32[]"' in dot and 'label="mul\\n(_, 2.0)"' in dot
@@ -104,7 +104,7 @@ def test_multi_leaf_state_labels():
         return x
 
     report = vmap2(f, state_in_axes={0: vmapviz.ShortTermState}).inspect(jnp.ones(3))
-    assert io_labels(report, report.elementwise_jaxpr) == (
+    assert io_labels(report, "elementwise") == (
         ["argument x", "pair[0]", "pair[1]"], ["output 0", "pair[0]", "pair[1]"])
 
 
@@ -166,3 +166,23 @@ def test_broadcast_and_key_split_in_svg():
     svg = render.axis_svg(report, lane=3)
     assert "split(key, 5)" in svg and "key 4 -&gt; lane 3" in svg
     assert "None: broadcast" in svg
+
+
+def test_io_labels_follow_the_trace_order_of_written_states():
+    """Two f32 States, the first written without being read: labels follow the jaxpr."""
+    import vmapviz as vz
+
+    first = vz.State(jnp.zeros(()), name="written_first")
+    second = vz.State(jnp.zeros(()), name="read_then_written")
+
+    def f(x):
+        first.value = x
+        second.value = second.value + x
+        return x
+
+    report = vz.transform.vmap2(f, state_out_axes={0: vz.State}).inspect(jnp.ones(2))
+    assert io_labels(report, "elementwise") == (
+        ["argument x", "read_then_written"],
+        ["output 0", "written_first", "read_then_written"],
+    )
+    assert 'written_first\\nf32[]' in render.to_dot(report, which="elementwise")

@@ -36,6 +36,8 @@ class Report:
       elementwise_jaxpr: what one lane computes (ClosedJaxpr).
       batched_jaxpr: the whole mapped call (ClosedJaxpr).
       elementwise_batched: one bool per per-element jaxpr input: does it vary by lane.
+      io_labels: ``{'elementwise' | 'batched': (input labels, output labels)}``, one
+        label per jaxpr input / output leaf.
       result: what the call returned.
     """
 
@@ -50,6 +52,7 @@ class Report:
     batched_jaxpr: Any
     elementwise_batched: tuple[bool, ...]
     axis_name: Any
+    io_labels: dict = dataclasses.field(default_factory=dict, compare=False)
     result: Any = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
@@ -103,5 +106,6 @@ def inspect_call(mapping: Any, *args: Any, **kwargs: Any) -> Report:
         batched_jaxpr=plan.batched_jaxpr(),
         elementwise_batched=tuple(plan.in_batched),
         axis_name=mapping.axis_name,
+        io_labels=plan.io_labels(),
         result=result,
     )

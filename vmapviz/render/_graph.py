@@ -304,33 +304,10 @@ def _leaf_labels(label: str, types: str) -> list[str]:
     return [label] if n == 1 else [f"{label}[{i}]" for i in range(n)]
 
 
-def io_labels(report: Any, closed_jaxpr: Any) -> tuple[list[str], list[str]]:
-    """Names of the per-element (or batched) jaxpr's inputs and outputs.
-
-    Inputs: argument leaves, then the leaves of the States read; outputs: output
-    leaves, then the leaves of the States written (matched by dtype, in discovery
-    order). Positions that cannot be matched get ``in i`` / ``out i``.
-    """
-    entries = {e.label: e for e in report.axes.entries if e.kind == "state"}
-    ins = [e.label for e in report.axes.entries if e.kind == "argument"]
-    for s in report.discovery.states:
-        if s.read:
-            e = entries.get(s.label)
-            ins.extend(_leaf_labels(s.label, e.lane_type if e else "?"))
-    outs = [e.label for e in report.axes.entries if e.kind == "output"]
-    written = [s for s in report.discovery.states if s.written]
-    outvars = closed_jaxpr.jaxpr.outvars
-    pending = [(s.label, entries[s.label].lane_type if s.label in entries else "?")
-               for s in written]
-    while pending and len(outs) < len(outvars):
-        dtype = parse_type(_short(outvars[len(outs)].aval))[0]
-        pick = next((p for p in pending if parse_type(p[1])[0] == dtype), pending[0])
-        pending.remove(pick)
-        outs.extend(_leaf_labels(*pick))
-    n_in, n_out = len(closed_jaxpr.jaxpr.invars), len(closed_jaxpr.jaxpr.outvars)
-    ins = (ins + [f"in {i}" for i in range(len(ins), n_in)])[:n_in]
-    outs = (outs + [f"out {i}" for i in range(len(outs), n_out)])[:n_out]
-    return ins, outs
+def io_labels(report: Any, which: str) -> tuple[list[str], list[str]]:
+    """Names of the per-element or batched jaxpr's input and output leaves, in order."""
+    ins, outs = report.io_labels[which]
+    return list(ins), list(outs)
 
 
 def _batched_view_flags(report: Any, n_in: int) -> list[bool]:
@@ -363,12 +340,12 @@ def report_graph(report: Any, which: str = "both", max_cluster_eqns: int = 50) -
     size = report.axes.axis_size
     if which in ("both", "elementwise"):
         cj = report.elementwise_jaxpr
-        ins, outs = io_labels(report, cj)
+        ins, outs = io_labels(report, "elementwise")
         views.append(_view(b, cj, ins, outs, report.elementwise_batched, "e",
                            f"per-element jaxpr of {report.mapping} (one lane)"))
     if which in ("both", "batched"):
         cj = report.batched_jaxpr
-        ins, outs = io_labels(report, cj)
+        ins, outs = io_labels(report, "batched")
         flags = _batched_view_flags(report, len(cj.jaxpr.invars))
         views.append(_view(b, cj, ins, outs, flags, "b",
                            f"batched jaxpr of {report.mapping} ({size} lanes)",

@@ -232,6 +232,30 @@ class Plan:
 
     # ---------------------------------------------------------------- records
 
+    def io_labels(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """Names of every input and output leaf of the per-element and batched jaxprs."""
+        t = self.traced
+
+        def leaves(label: str, tdef) -> list[str]:
+            n = tdef.num_leaves
+            return [label] if n == 1 else [f"{label}[{i}]" for i in range(n)]
+
+        ins = list(self.arg_names)
+        for st, tdef in zip(t.read_states, self._read_treedefs):
+            ins.extend(leaves(st.label(), tdef))
+        outs = [f"output {i}" for i in range(t.n_out)]
+        elem_outs = list(outs)
+        batched_outs = list(outs)
+        for o, tdef in zip(self.state_out, t.written_treedefs):
+            elem_outs.extend(leaves(o.state.label(), tdef))
+            if not o.discard:
+                batched_outs.extend(leaves(o.state.label(), tdef))
+        for st, d, tdef in zip(t.read_states, self.state_in, self._read_treedefs):
+            if d.kind == "random":
+                batched_outs.extend(leaves(st.label(), tdef))
+        return {"elementwise": (tuple(ins), tuple(elem_outs)),
+                "batched": (tuple(ins), tuple(batched_outs))}
+
     def state_label(self, state: State) -> str:
         return state.label()
 
