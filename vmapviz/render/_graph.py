@@ -25,7 +25,7 @@ import jax.extend as jex
 import numpy as np
 
 from ..transform._propagate import propagate
-from ._ir import Cluster, Edge, Graph, Node, parse_type
+from ._ir import Cluster, Edge, Graph, Node
 
 __all__ = ["graph_of_jaxpr", "io_labels", "report_graph"]
 
