@@ -18,6 +18,7 @@ from ..util.filter import to_predicate
 from ._errors import MappingError
 
 __all__ = [
+    "broadcast_prefix",
     "check_axis",
     "lane_struct",
     "leaf_axes",
@@ -62,20 +63,31 @@ def leaf_axes(in_axes: Any, dyn_args: tuple, dyn_kwargs: dict, names: list[str])
     return axes
 
 
-def _prefix_axes(spec: Any, arg: Any, i: int, names: list[str]) -> list:
+def broadcast_prefix(spec: Any, tree: Any) -> list | None:
+    """One axis per leaf of ``tree``, spreading each entry of the prefix tree ``spec``.
+
+    Returns None when ``spec`` is not a tree prefix of ``tree``.
+    """
     spec_leaves, spec_tree = jax.tree.flatten(spec, is_leaf=lambda x: x is None)
     try:
-        subtrees = spec_tree.flatten_up_to(arg)
+        subtrees = spec_tree.flatten_up_to(tree)
     except (ValueError, TypeError):
-        raise ValueError(
-            f"vmap in_axes specification for positional argument {i} must be a tree prefix "
-            f"of the argument, but in_axes[{i}] = {spec!r} does not match the structure "
-            f"{jax.tree.structure(arg)}."
-        ) from None
+        return None
     out: list = []
     for ax, sub in zip(spec_leaves, subtrees):
         out.extend([ax] * len(jax.tree.leaves(sub)))
     return out
+
+
+def _prefix_axes(spec: Any, arg: Any, i: int, names: list[str]) -> list:
+    axes = broadcast_prefix(spec, arg)
+    if axes is None:
+        raise ValueError(
+            f"vmap in_axes specification for positional argument {i} must be a tree prefix "
+            f"of the argument, but in_axes[{i}] = {spec!r} does not match the structure "
+            f"{jax.tree.structure(arg)}."
+        )
+    return axes
 
 
 def check_axis(axis: int | None, x: Any, name: str) -> int | None:

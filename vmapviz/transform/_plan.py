@@ -17,7 +17,7 @@ import jax.extend
 from .._state import State, short_type
 from . import _hooks as hooks
 from . import _records as rec
-from ._axes import lane_struct
+from ._axes import broadcast_prefix, lane_struct
 from ._errors import BatchAxisError, MappingError
 from ._jax_private import Abstract, abstract
 from ._propagate import batched_outputs
@@ -382,19 +382,13 @@ def _is_pmap(fn) -> bool:
 
 
 def _output_axes(out_axes, traced: Traced, batched: list[bool]) -> list:
-    dummy = jax.tree.unflatten(traced.out_tree, list(range(traced.n_out)))
-    spec_leaves, spec_tree = jax.tree.flatten(out_axes, is_leaf=lambda x: x is None)
-    try:
-        subtrees = spec_tree.flatten_up_to(dummy)
-    except (ValueError, TypeError):
+    dummy = jax.tree.unflatten(traced.out_tree, [0] * traced.n_out)
+    axes = broadcast_prefix(out_axes, dummy)
+    if axes is None:
         raise MappingError(
             f"vmap out_axes specification must be a tree prefix of the corresponding value, "
             f"got specification {out_axes!r} for value tree {traced.out_tree}."
-        ) from None
-    axes = [None] * traced.n_out
-    for ax, sub in zip(spec_leaves, subtrees):
-        for j in jax.tree.leaves(sub):
-            axes[j] = ax
+        )
     for j, (ax, b) in enumerate(zip(axes, batched)):
         if ax is None and b:
             raise MappingError(
