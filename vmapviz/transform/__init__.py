@@ -1,5 +1,10 @@
 """State-aware transforms: jit, grad, vmap2, pmap2, map, and the engine under them."""
 
+from ._control import cond as cond
+from ._control import fori_loop as fori_loop
+from ._control import scan as scan
+from ._control import switch as switch
+from ._control import while_loop as while_loop
 from ._errors import BatchAxisError as BatchAxisError
 from ._errors import MappingError as MappingError
 from ._function import StatefulFunction as StatefulFunction

@@ -19,13 +19,10 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
-import jax.extend
 import jax.numpy as jnp
 
-from ._axes import lane_struct
-from ._function import write_back
+from ._control import scan
 from ._mapping import vmap2
-from ._tracing import trace_stateful
 
 __all__ = ["map"]
 
@@ -65,57 +62,4 @@ def map(f: Callable, *xs: Any, batch_size: int | None = None) -> Any:
 
 
 def _scan(f: Callable, xs: tuple) -> Any:
-    step_avals = jax.tree.map(lambda x: lane_struct(x, 0), xs)
-    traced = trace_stateful(f, step_avals, {})
-    read, written = traced.read_states, traced.written_states
-    written_ids = {id(s) for s in written}
-    carried = list(written) + [s for s in read if id(s) not in written_ids]
-    carried_ids = {id(s) for s in carried}
-    consts = {id(s): s.value for s in read if id(s) not in written_ids}
-    elem = jax.extend.core.jaxpr_as_fun(traced.closed_jaxpr)
-    n_out = traced.n_out
-    _check_carry(traced, written)
-
-    def body(carry, x):
-        values = dict(zip([id(s) for s in carried], carry))
-        ins = [*jax.tree.leaves(x)]
-        for s in read:
-            ins.extend(jax.tree.leaves(values[id(s)] if id(s) in carried_ids else consts[id(s)]))
-        res = elem(*ins)
-        new = dict(values)
-        i = n_out
-        for s, tdef in zip(written, traced.written_treedefs):
-            new[id(s)] = jax.tree.unflatten(tdef, res[i : i + tdef.num_leaves])
-            i += tdef.num_leaves
-        new_carry = [_like(new[id(s)], values[id(s)]) for s in carried]
-        return new_carry, res[:n_out]
-
-    init = [s.value for s in carried]
-    final, ys = jax.lax.scan(body, init, xs)
-    flat_written = [x for v in final[: len(written)] for x in jax.tree.leaves(v)]
-    write_back(written, traced.written_treedefs, flat_written)
-    return jax.tree.unflatten(traced.out_tree, ys)
-
-
-def _check_carry(traced, written) -> None:
-    out_avals = traced.closed_jaxpr.out_avals[traced.n_out :]
-    i = 0
-    for s, tdef in zip(written, traced.written_treedefs):
-        for x, new in zip(jax.tree.leaves(s.value), out_avals[i : i + tdef.num_leaves]):
-            old = jax.typeof(x)
-            if old.shape != new.shape or old.dtype != new.dtype:
-                raise ValueError(
-                    f"map: State {s.describe()} is written with type "
-                    f"{new.str_short(short_dtypes=True)} in one step, but a State carried "
-                    "from step to step must keep its type. With batch_size, a State written "
-                    "per element needs its own batch axis (use vmap2 with state_in_axes)."
-                )
-        i += tdef.num_leaves
-
-
-def _like(new: Any, old: Any) -> Any:
-    """Cast a carried value back to its initial dtype (weak types included)."""
-    return jax.tree.map(lambda a, b: jax.lax.convert_element_type(a, jnp.result_type(b)), new, old)
-
-
-
+    return scan(lambda carry, x: (carry, f(*x)), None, xs)[1]
