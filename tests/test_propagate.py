@@ -118,3 +118,60 @@ def test_env_covers_every_variable():
     assert out == [True]
     w_sum = closed.jaxpr.eqns[-2].outvars[0]
     assert env[w_sum] is False
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_lane_axes_agree_with_propagation(name):
+    """jax.vmap's own batch dims (lane_axes) and our propagation mark the same values."""
+    from vmapviz.transform._jax_private import lane_axes
+
+    f, in_axes = CASES[name]
+    args = _args(name, in_axes)
+    lane_args = [a if ax is None else a[0] for a, ax in zip(args, in_axes)]
+    closed = jax.make_jaxpr(lambda *a: jax.tree.leaves(f(*a)))(*lane_args)
+    flat_axes = []
+    for a, ax in zip(lane_args, in_axes):
+        flat_axes.extend([ax] * len(jax.tree.leaves(a)))
+    axes = lane_axes(closed, flat_axes, 2)
+    env, _ = propagate(closed.jaxpr, [ax is not None for ax in flat_axes])
+    top = list(closed.jaxpr.invars) + [v for e in closed.jaxpr.eqns for v in e.outvars]
+    assert [axes[v] is not None for v in top] == [env[v] for v in top]
+
+
+def test_lane_axes_follow_a_moved_axis():
+    from vmapviz.transform._jax_private import lane_axes
+
+    closed = jax.make_jaxpr(lambda x, w: (x @ w).T)(jnp.ones((3, 4)), jnp.ones((4, 5)))
+    axes = lane_axes(closed, [1, None], 2)
+    dot, transpose = closed.jaxpr.eqns
+    assert (axes[dot.outvars[0]], axes[transpose.outvars[0]]) == (1, 0)
+
+
+def test_engine_write_decisions_agree_with_jax_vmap():
+    """A written State is batched exactly when jax.vmap gives its value a batch axis."""
+    import vmapviz
+    from vmapviz.transform import vmap2
+
+    shared = vmapviz.State(jnp.zeros(3), name="shared")
+    reduced = vmapviz.State(jnp.zeros(()), name="reduced")
+    per_lane = vmapviz.State(jnp.zeros(()), name="per_lane")
+
+    def f(x):
+        shared.value = shared.value + 1.0
+        reduced.value = jax.lax.psum(x, "i")
+        per_lane.value = x * 2
+        return x
+
+    report = vmap2(f, axis_name="i", unexpected_out_state_mapping="ignore").inspect(jnp.ones(3))
+    engine = {e.label: e.batched for e in report.axes.entries if e.kind == "state"}
+    labels = report.io_labels["elementwise"][1]
+    out_axes = {}
+    jaxpr = report.elementwise_jaxpr.jaxpr
+    producer = {v: row for row in report.value_axes[1:]
+                for v in jaxpr.eqns[row["eqn"]].outvars}
+    for label, var in zip(labels, jaxpr.outvars):
+        row = producer.get(var)
+        k = row["axes"][jaxpr.eqns[row["eqn"]].outvars.index(var)] if row else None
+        out_axes[label] = k is not None
+    assert engine == {"shared": False, "reduced": False, "per_lane": True}
+    assert {k: out_axes[k] for k in engine} == engine

@@ -38,6 +38,9 @@ class Report:
       elementwise_batched: one bool per per-element jaxpr input: does it vary by lane.
       io_labels: ``{'elementwise' | 'batched': (input labels, output labels)}``, one
         label per jaxpr input / output leaf.
+      value_axes: where ``jax.vmap`` puts the batch axis of each top-level value of
+        the per-element jaxpr: the inputs, then each equation's outputs (None: the
+        same in every lane).
       result: what the call returned.
     """
 
@@ -53,6 +56,7 @@ class Report:
     elementwise_batched: tuple[bool, ...]
     axis_name: Any
     io_labels: dict = dataclasses.field(default_factory=dict, compare=False)
+    value_axes: tuple = ()
     result: Any = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
@@ -69,6 +73,7 @@ class Report:
             "records": [rec.to_dict(r) for r in self.records],
             "elementwise_jaxpr": str(self.elementwise_jaxpr),
             "batched_jaxpr": str(self.batched_jaxpr),
+            "value_axes": list(self.value_axes),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -107,5 +112,6 @@ def inspect_call(mapping: Any, *args: Any, **kwargs: Any) -> Report:
         elementwise_batched=tuple(plan.in_batched),
         axis_name=mapping.axis_name,
         io_labels=plan.io_labels(),
+        value_axes=tuple(plan.value_axes()),
         result=result,
     )

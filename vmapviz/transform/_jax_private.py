@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
+import jax.extend
 from jax._src import core as _core
 from jax._src import source_info_util as _source_info
 
@@ -50,3 +51,49 @@ def abstract(x: Any) -> Abstract:
     """
     aval = jax.typeof(x)
     return Abstract(aval.shape, aval.dtype, aval.weak_type)
+
+
+def lane_axes(closed_jaxpr: Any, in_axes: list, axis_size: int, axis_name: Any = None) -> dict:
+    """Where ``jax.vmap`` puts the batch axis of every top-level value of a per-element jaxpr.
+
+    Evaluates the jaxpr equation by equation under ``jax.vmap`` (abstractly, inside
+    ``make_jaxpr``) and reads each result's batch dimension: an int, or None for a
+    value that is the same in every lane.
+    """
+    from jax._src.interpreters import batching
+
+    jaxpr = closed_jaxpr.jaxpr
+    found: dict = {}
+
+    def run(*args):
+        ours = next((a._trace for a in args if isinstance(a, batching.BatchTracer)), None)
+
+        def axis_of(x):
+            if isinstance(x, batching.BatchTracer) and x._trace is ours:
+                return x.batch_dim if isinstance(x.batch_dim, int) else None
+            return None
+
+        env = dict(zip(jaxpr.constvars, closed_jaxpr.consts))
+        env.update(zip(jaxpr.invars, args))
+        for v, x in zip(jaxpr.invars, args):
+            found[v] = axis_of(x)
+
+        def read(v):
+            return v.val if isinstance(v, jax.extend.core.Literal) else env[v]
+
+        for eqn in jaxpr.eqns:
+            params = eqn.primitive.get_bind_params(eqn.params)
+            outs = eqn.primitive.bind(*[read(v) for v in eqn.invars], **params)
+            outs = outs if eqn.primitive.multiple_results else [outs]
+            for v, x in zip(eqn.outvars, outs):
+                env[v] = x
+                found[v] = axis_of(x)
+        return [read(v) for v in jaxpr.outvars]
+
+    structs = []
+    for aval, ax in zip(closed_jaxpr.in_avals, in_axes):
+        shape = aval.shape if ax is None else aval.shape[:ax] + (axis_size,) + aval.shape[ax:]
+        structs.append(jax.ShapeDtypeStruct(shape, aval.dtype, weak_type=aval.weak_type))
+    mapped = jax.vmap(run, in_axes=tuple(in_axes), axis_name=axis_name, axis_size=axis_size)
+    jax.make_jaxpr(mapped)(*structs)
+    return found

@@ -19,7 +19,7 @@ from . import _hooks as hooks
 from . import _records as rec
 from ._axes import broadcast_prefix, lane_struct
 from ._errors import BatchAxisError, MappingError
-from ._jax_private import Abstract, abstract
+from ._jax_private import Abstract, abstract, lane_axes
 from ._propagate import batched_outputs
 from ._tracing import Traced
 
@@ -231,6 +231,23 @@ class Plan:
         return jax.tree.unflatten(self.traced.out_tree, outs[: self.traced.n_out])
 
     # ---------------------------------------------------------------- records
+
+    def value_axes(self) -> list[dict]:
+        """Batch axis of every top-level value of the per-element jaxpr, as jax.vmap places it.
+
+        One entry for the inputs, then one per equation: ``{"eqn": i, "primitive":
+        name, "axes": [axis or None per output]}``.
+        """
+        jaxpr = self.traced.closed_jaxpr.jaxpr
+        in_axes = list(self.axes)
+        for d, tdef in zip(self.state_in, self._read_treedefs):
+            in_axes.extend([d.axis] * tdef.num_leaves)
+        found = lane_axes(self.traced.closed_jaxpr, in_axes, self.n, self.axis_name)
+        rows = [{"eqn": None, "primitive": "inputs", "axes": [found[v] for v in jaxpr.invars]}]
+        for i, eqn in enumerate(jaxpr.eqns):
+            rows.append({"eqn": i, "primitive": eqn.primitive.name,
+                         "axes": [found.get(v) for v in eqn.outvars]})
+        return rows
 
     def io_labels(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
         """Names of every input and output leaf of the per-element and batched jaxprs."""
