@@ -94,7 +94,15 @@ def trace_stateful(
         holder["written_treedefs"] = tuple(jax.tree.structure(s._value) for s in written)
         return [*out_leaves, *(x for leaves in written_leaves for x in leaves)]
 
-    closed = jax.make_jaxpr(traced, axis_env=axis_env)(*flat_avals)
+    try:
+        closed = jax.make_jaxpr(traced, axis_env=axis_env)(*flat_avals)
+    except jax.errors.UnexpectedTracerError as err:
+        raise jax.errors.UnexpectedTracerError(
+            "A value escaped the trace it belongs to. If a State was written inside a "
+            "jax.lax.scan / cond / while_loop body, write it with vmapviz.transform.scan / "
+            "cond / switch / while_loop / fori_loop instead: they carry States out of "
+            "loops and branches.\n\n" + str(err)
+        ) from err
     frame: StateTrace = holder["frame"]
     read = tuple(frame.read_states)
     return Traced(
