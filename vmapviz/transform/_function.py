@@ -26,7 +26,7 @@ import jax.extend
 
 from .._state import State
 from ._arguments import Call, normalize_argnums, parameter_names, reinsert_static, split_call
-from ._tracing import Traced, trace_stateful
+from ._tracing import Traced, leak_hint, trace_stateful
 
 __all__ = ["CacheEntry", "StatefulFunction", "jit"]
 
@@ -163,7 +163,11 @@ class StatefulFunction:
             entry.runner = jax.jit(jax.extend.core.jaxpr_as_fun(entry.jaxpr))
         t = entry.traced
         state_leaves = [x for s in t.read_states for x in jax.tree.leaves(s.value)]
-        outs = entry.runner(*call.leaves, *state_leaves)
+        try:
+            outs = entry.runner(*call.leaves, *state_leaves)
+        except jax.errors.UnexpectedTracerError as err:
+            self._cache.pop(call.signature(), None)
+            raise leak_hint(err) from err
         write_back(t.written_states, t.written_treedefs, outs[t.n_out:])
         return jax.tree.unflatten(t.out_tree, outs[: t.n_out])
 

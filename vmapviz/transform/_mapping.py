@@ -44,7 +44,7 @@ from ._axes import (
 )
 from ._errors import MappingError
 from ._plan import Plan, StateIn, build_plan, describe_miss
-from ._tracing import trace_stateful
+from ._tracing import leak_hint, trace_stateful
 
 __all__ = ["StatefulMapping", "pmap2", "vmap2"]
 
@@ -206,7 +206,11 @@ class StatefulMapping:
             state_leaves = plan.gather_states()
         if hooks.observing():
             plan.emit_stage_records(call, state_leaves)
-        outs = plan.run(call.leaves, state_leaves)
+        try:
+            outs = plan.run(call.leaves, state_leaves)
+        except jax.errors.UnexpectedTracerError as err:
+            self._cache.pop(key, None)
+            raise leak_hint(err) from err
         plan.write_back(outs)
         return plan.outputs(outs)
 

@@ -27,7 +27,7 @@ import jax
 from .._state import State, StateTrace
 from ._jax_private import abstract, current_new_arg
 
-__all__ = ["Traced", "state_avals", "trace_stateful"]
+__all__ = ["Traced", "leak_hint", "state_avals", "trace_stateful"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +42,16 @@ class Traced:
     written_treedefs: tuple
     read_in_avals: tuple  # abstract value of each read State's leaves, as traced
     n_out: int  # number of result leaves (before written State leaves)
+
+
+def leak_hint(err: Exception) -> Exception:
+    """JAX's escaped-tracer error, with the usual cause when States are involved."""
+    return jax.errors.UnexpectedTracerError(
+        "A value escaped the trace it belongs to. If a State was written inside a "
+        "jax.lax.scan / cond / while_loop body, write it with vmapviz.transform.scan / "
+        "cond / switch / while_loop / fori_loop instead: they carry States out of loops "
+        "and branches.\n\n" + str(err)
+    )
 
 
 def state_avals(state: State) -> list:
@@ -97,12 +107,7 @@ def trace_stateful(
     try:
         closed = jax.make_jaxpr(traced, axis_env=axis_env)(*flat_avals)
     except jax.errors.UnexpectedTracerError as err:
-        raise jax.errors.UnexpectedTracerError(
-            "A value escaped the trace it belongs to. If a State was written inside a "
-            "jax.lax.scan / cond / while_loop body, write it with vmapviz.transform.scan / "
-            "cond / switch / while_loop / fori_loop instead: they carry States out of "
-            "loops and branches.\n\n" + str(err)
-        ) from err
+        raise leak_hint(err) from err
     frame: StateTrace = holder["frame"]
     read = tuple(frame.read_states)
     return Traced(
