@@ -42,8 +42,9 @@ from ._axes import (
     normalize_state_axes,
     validate_axes_spec,
 )
+from ._cache import describe_key, describe_miss
 from ._errors import MappingError
-from ._plan import Plan, StateIn, build_plan, describe_miss
+from ._plan import Plan, StateIn, build_plan
 from ._tracing import leak_hint, trace_stateful
 
 __all__ = ["StatefulMapping", "pmap2", "vmap2"]
@@ -220,7 +221,7 @@ class StatefulMapping:
     def _cache_record(self, key: Any, hit: bool, reason: str | None) -> rec.CacheRecord:
         return rec.CacheRecord(
             mapping=self.name,
-            key=_describe_key(key),
+            key=describe_key(key),
             hit=hit,
             entries=len(self._cache),
             traces=self.trace_count,
@@ -287,15 +288,6 @@ class StatefulMapping:
                     "call and its leading size equals the batch size",
                 )
         return StateIn.broadcast(state)
-
-
-def _describe_key(key: Any) -> str:
-    _, avals, static = key
-    types = ", ".join(a.str_short(short_dtypes=True) for a in avals)
-    out = f"({types})"
-    if static:
-        out += " static " + ", ".join(f"{k}={v!r}" for k, v in static)
-    return out
 
 
 def _module_paths(fun: Any) -> dict[int, tuple]:

@@ -20,10 +20,11 @@ from . import _records as rec
 from ._axes import broadcast_prefix, lane_struct
 from ._errors import BatchAxisError, MappingError
 from ._jax_private import Abstract, abstract, lane_axes
+from ._keys import key_record, split_for_lanes
 from ._propagate import batched_outputs
 from ._tracing import Traced
 
-__all__ = ["Plan", "StateIn", "StateOut", "build_plan", "describe_miss"]
+__all__ = ["Plan", "StateIn", "StateOut", "build_plan"]
 
 
 def _type(aval: Any) -> str:
@@ -158,9 +159,8 @@ class Plan:
             ins = list(state_leaves)
             new_keys = []
             for j in random_leaves:
-                keys = jax.random.split(ins[j], n + 1)
-                new_keys.append(keys[0])
-                ins[j] = keys[1:]
+                kept, ins[j] = split_for_lanes(ins[j], n)
+                new_keys.append(kept)
             return mapped(*arg_leaves, *ins), new_keys
 
         self._run_python = run
@@ -337,15 +337,7 @@ class Plan:
         i = 0
         for s, d, tdef in zip(self.traced.read_states, self.state_in, self._read_treedefs):
             if d.kind == "random":
-                key = state_leaves[i]
-                if isinstance(key, jax.core.Tracer):
-                    entries.append(rec.KeyRecord(s.label(), (), (), ()))
-                else:
-                    keys = jax.random.split(key, self.n + 1)
-                    data = jax.random.key_data(keys).tolist()
-                    entries.append(rec.KeyRecord(
-                        s.label(), tuple(jax.random.key_data(key).tolist()),
-                        tuple(tuple(k) for k in data[1:]), tuple(data[0])))
+                entries.append(key_record(s.label(), state_leaves[i], self.n))
             i += tdef.num_leaves
         return rec.KeysRecord(self.mapping_name, self.n, tuple(entries))
 
@@ -488,28 +480,3 @@ def _apply_policy(mapping, s: State, decided: dict, n: int) -> StateOut:
                 f"{what}; it gains a batch axis of size {n}. Declare it in state_out_axes "
                 "to make this explicit.", UserWarning, stacklevel=4)
     return StateOut(s, 0, reason, True, False)
-
-
-def describe_miss(key, earlier: list, names: list[str]) -> str | None:
-    """Why ``key`` missed: the first difference from the nearest earlier cache key."""
-    if not earlier:
-        return "first call"
-    treedef, avals, static = key
-    best = None
-    for other in reversed(earlier):
-        o_tree, o_avals, o_static = other
-        if o_tree != treedef:
-            diff = f"argument structure: now {treedef}, before {o_tree}"
-            score = 2
-        elif o_static != static:
-            diff = f"static arguments: now {static!r}, before {o_static!r}"
-            score = 1
-        else:
-            diffs = [f"{nm}: now {_type(a)}, before {_type(b)}"
-                     for nm, a, b in zip(names, avals, o_avals) if a != b]
-            diff = "; ".join(diffs)
-            score = 0
-        if best is None or score < best[0]:
-            best = (score, diff)
-    return best[1]
-
