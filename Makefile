@@ -22,12 +22,13 @@ NBVAL_ARGS   := --nbval tutorials --nbval-sanitize-with tutorials/nbval_sanitize
 say = @printf '\n==> %s\n' "$(1)"
 
 .DEFAULT_GOAL := help
-.PHONY: help venv system-deps demo test bench binder-check clean distclean
+.PHONY: help venv system-deps browser-deps demo test bench binder-check clean distclean
 
 help:
 	@echo "vmapviz make targets:"
 	@echo "  make venv          create .venv and pip install -e '.[test]' (re-runs only when pyproject.toml changes)"
 	@echo "  make system-deps   make sure Graphviz 'dot' is installed (apt-get as root)"
+	@echo "  make browser-deps  make sure Chromium is installed for the JupyterLab browser test"
 	@echo "  make demo          run python -m vmapviz.demo"
 	@echo "  make test          pytest, ruff, then nbval on tutorials/*.ipynb (what CI runs)"
 	@echo "  make bench         run every benchmarks/*.py"
@@ -72,13 +73,31 @@ system-deps:
 		exit 1; \
 	fi
 
+# The JupyterLab browser test (tests/browser/) drives Debian's Chromium through the
+# playwright package (in the test extra); Playwright's own browser download does not work
+# offline, so it never runs. Without Chromium the test skips and says why; this target
+# never fails the build.
+CHROMIUM := /usr/bin/chromium
+
+browser-deps:
+	@if [ -x $(CHROMIUM) ]; then \
+		printf '\n==> [browser-deps] Chromium present: %s\n' "$$($(CHROMIUM) --version 2>/dev/null)"; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		printf '\n==> [browser-deps] Chromium not found; installing Debian chromium with apt-get (as root)\n'; \
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } \
+			|| echo "WARNING: could not install chromium; the browser test will skip"; \
+	else \
+		echo "WARNING: $(CHROMIUM) not found and not root: the browser test will skip."; \
+		echo "Install it with: sudo apt-get install chromium"; \
+	fi
+
 # ---------------------------------------------------------------- running
 
 demo: venv system-deps
 	$(call say,[demo] python -m vmapviz.demo)
 	$(VPY) -m vmapviz.demo
 
-test: venv system-deps
+test: venv system-deps browser-deps
 	$(call say,[test 1/3] pytest)
 	$(VPY) -m pytest
 	$(call say,[test 2/3] ruff check .)

@@ -10,8 +10,10 @@
 Array([1., 1., 1.], dtype=float32)
 """
 
+from . import inspection as inspection
 from . import nn as nn
 from . import random as random
+from . import render as render
 from . import transform as transform
 from . import util as util
 from ._state import BatchState as BatchState
@@ -21,7 +23,9 @@ from ._state import ParamState as ParamState
 from ._state import ShortTermState as ShortTermState
 from ._state import State as State
 from ._state import StateTrace as StateTrace
+from .inspection import explain as explain
 from .transform._errors import BatchAxisError as BatchAxisError
+from .widgets import inspect as inspect
 
 __version__ = "0.1.0"
 

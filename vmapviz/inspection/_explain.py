@@ -27,7 +27,7 @@ def explain_report(report: Any) -> str:
     """Plain-text account of a :class:`~vmapviz.inspection.Report`."""
     axes = report.axes
     state_types = {s.label: s.type for s in report.discovery.states}
-    lines = [f"vmap2 of {report.mapping} over {axes.axis_size} lanes"
+    lines = [f"{report.axes.transform} of {report.mapping} over {axes.axis_size} lanes"
              + (f" (axis name {axes.axis_name!r})" if axes.axis_name is not None else "")
              + ": " + _cache_line(report.cache)]
     warnings: list[str] = []

@@ -245,7 +245,7 @@ def axis_diagram(report: Any, lane: int = 0) -> AxisDiagram:
                  key_text(k.key_after))
         for k in keys
     )
-    title = f"vmap2 of {report.mapping} over {axes.axis_size} lanes"
+    title = f"{report.axes.transform} of {report.mapping} over {axes.axis_size} lanes"
     return AxisDiagram(title, axes.axis_size, lane, rows, splits)
 
 

@@ -177,6 +177,12 @@ class StatefulMapping:
 
         return inspect_call(self, *args, **kwargs)
 
+    def widget(self, *args, **kwargs):
+        """Call, and show the call in an interactive :class:`vmapviz.widgets.Inspector`."""
+        from ..widgets import widget
+
+        return widget(self, *args, **kwargs)
+
     def explain(self, *args, **kwargs) -> str:
         """Call, and tell in words what happened to every argument and State."""
         return self.inspect(*args, **kwargs).explain()

@@ -321,7 +321,7 @@ class Plan:
                                           None, ax, "", f"out_axes: {ax}; {why}", b))
         return rec.AxesRecord(self.mapping_name, self.n,
                               None if self.axis_name is None else str(self.axis_name),
-                              tuple(entries))
+                              tuple(entries), "vmap2" if self.compiled else "pmap2")
 
     def _state_axis_record(self, s, outer, lane, axis_in, reason_in, o: StateOut | None):
         return rec.AxisRecord(

@@ -79,6 +79,7 @@ class AxesRecord:
     axis_size: int
     axis_name: str | None
     entries: tuple[AxisRecord, ...]
+    transform: str = "vmap2"  # or "pmap2": how the lanes run
     stage: str = "axes"
 
 

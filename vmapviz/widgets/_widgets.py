@@ -1,0 +1,286 @@
+"""The widgets: StateTable, AxisDiagram, JaxprGraph, and the Inspector that holds all three.
+
+Each is an ``anywidget.AnyWidget`` whose front end is ``static/vmapviz.js`` (one
+ES module; the ``_kind`` trait says which view to draw). State travels only as
+traitlets of JSON: ``entries`` (one dict per inspected call, see
+:func:`~vmapviz.widgets._payload.entry_payload`) and small selection traits
+(``selected``, ``lane``, ``view``, ``tab``, ``node``) that both sides may change.
+
+Every widget also shows itself without a kernel: ``_repr_mimebundle_`` adds a
+deterministic ``text/plain`` and a static ``text/html`` (the renderers' tables and
+SVG, no script) to the widget view.
+
+>>> import jax.numpy as jnp
+>>> import vmapviz
+>>> count = vmapviz.ShortTermState(jnp.zeros(4), name='count')
+>>> def step(d):
+...     count.value = count.value + d
+...     return count.value * 2
+>>> f = vmapviz.transform.vmap2(step, state_in_axes={0: vmapviz.ShortTermState})
+>>> Inspector([f.inspect(jnp.arange(4.0))])
+Inspector(mapping='step', lanes=4, states=['count'])
+"""
+
+from __future__ import annotations
+
+import html
+import pathlib
+from collections.abc import Iterable
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ..render.html import to_html
+from ._payload import GRAPH_VIEWS, PARTS, entry_payload
+
+__all__ = ["AxisDiagram", "Inspector", "JaxprGraph", "StateTable"]
+
+STATIC = pathlib.Path(__file__).parent / "static"
+
+_VIEW_NAMES = {"elementwise": "per-element jaxpr (one lane)", "batched": "batched jaxpr"}
+TABS = ("states", "axes", "graph", "explain")
+#: The static fallback's own style (headings); the renderers bring theirs.
+STATIC_STYLE = ("<style>.vmapviz-static { font-family: system-ui, sans-serif; font-size: 13px; }"
+                " .vmapviz-static h4 { margin: 0.8em 0 0.3em 0; }</style>")
+
+
+class _ReportWidget(anywidget.AnyWidget):
+    """Shared machinery: a list of inspected calls, one selected."""
+
+    _esm = STATIC / "vmapviz.js"
+    _css = STATIC / "vmapviz.css"
+
+    _kind = traitlets.Unicode("").tag(sync=True)
+    #: One JSON dict per inspected call (cache entry); see ``entry_payload``.
+    entries = traitlets.List(traitlets.Dict()).tag(sync=True)
+    #: Index of the entry shown.
+    selected = traitlets.Int(0).tag(sync=True)
+
+    _parts: tuple[str, ...] = PARTS
+
+    def __init__(self, reports: Any, labels: Iterable[str] | None = None, *,
+                 mapping: Any = None, **kwargs: Any):
+        reports = [reports] if hasattr(reports, "records") else list(reports)
+        if not reports:
+            raise ValueError(f"{type(self).__name__} needs at least one report, got none. "
+                             "Make one with mapping.inspect(*args).")
+        labels = [None] * len(reports) if labels is None else list(labels)
+        if len(labels) != len(reports):
+            raise ValueError(f"{type(self).__name__}: got {len(reports)} reports but "
+                             f"{len(labels)} labels.")
+        self._reports = reports
+        self._mapping = mapping
+        entries = [entry_payload(r, self._parts, lab) for r, lab in zip(reports, labels)]
+        super().__init__(entries=entries, **kwargs)
+
+    # ------------------------------------------------------------------ Python API
+
+    @property
+    def reports(self) -> tuple:
+        """The :class:`~vmapviz.inspection.Report` of each entry."""
+        return tuple(self._reports)
+
+    @property
+    def report(self) -> Any:
+        """The report of the selected entry."""
+        return self._reports[self.selected]
+
+    @property
+    def entry(self) -> dict:
+        """The JSON of the selected entry."""
+        return self.entries[self.selected]
+
+    def add(self, report: Any, label: str | None = None, select: bool = True) -> int:
+        """Append one report as a new entry; returns its index (and selects it)."""
+        self._reports.append(report)
+        self.entries = [*self.entries, entry_payload(report, self._parts, label)]
+        index = len(self.entries) - 1
+        if select:
+            self.selected = index
+        return index
+
+    @traitlets.validate("selected")
+    def _check_selected(self, proposal: Any) -> int:
+        value = proposal["value"]
+        if not 0 <= value < max(len(self.entries), 1):
+            raise traitlets.TraitError(
+                f"{type(self).__name__}.selected: expected an entry index in "
+                f"[0, {len(self.entries)}), got {value}.")
+        return value
+
+    # ------------------------------------------------------------------ display
+
+    def _summary(self) -> list[str]:
+        e = self.entry
+        return [f"mapping={e['mapping']!r}"]
+
+    def __repr__(self) -> str:
+        parts = self._summary()
+        if len(self.entries) > 1:
+            parts[1:1] = [f"entries={len(self.entries)}", f"selected={self.selected}"]
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def _static_body(self) -> list[str]:
+        raise NotImplementedError
+
+    def static_html(self) -> str:
+        """What the widget shows without a kernel: renderer HTML and SVG, no script."""
+        parts = [f'<div class="vmapviz-static vmapviz-static-{self._kind}">', STATIC_STYLE]
+        if len(self.entries) > 1:
+            parts.append(f"<p>Cache entry {self.selected + 1} of {len(self.entries)}: "
+                         f"<code>{html.escape(self.entry['label'])}</code></p>")
+        parts += self._static_body()
+        parts.append("</div>")
+        return "\n".join(parts) + "\n"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict] | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle
+        data = {**data, "text/plain": repr(self), "text/html": self.static_html()}
+        return data, metadata
+
+
+def _lane_count(entry: dict) -> int:
+    return len(entry.get("lanes", ())) or 1
+
+
+def _axes_html(entry: dict, lane: int) -> list[str]:
+    lanes = entry["lanes"]
+    lane = min(max(lane, 0), len(lanes) - 1)
+    return [f"<h4>Axis diagram: lane {lane} of {entry['axis_size']}</h4>", lanes[lane]["svg"]]
+
+
+def _graph_html(entry: dict, view: str) -> list[str]:
+    g = entry["graphs"][view]
+    out = [f"<h4>Graph: {html.escape(_VIEW_NAMES[view])}</h4>"]
+    if g["svg"] is not None:
+        out.append(g["svg"])
+    else:
+        out += [f"<p>{html.escape(g['error'] or '')}</p>",
+                f"<pre>{html.escape(g['dot'])}</pre>"]
+    return out
+
+
+class StateTable(_ReportWidget):
+    """The States, argument/output and random-key tables of a report.
+
+    >>> import jax.numpy as jnp
+    >>> from vmapviz.transform import vmap2
+    >>> StateTable(vmap2(lambda x: x * 2).inspect(jnp.ones(3)))
+    StateTable(mapping='<lambda>', states=[])
+    """
+
+    _kind = traitlets.Unicode("table").tag(sync=True)
+    _parts = ("tables",)
+
+    def _summary(self) -> list[str]:
+        return [*super()._summary(), f"states={self.entry['states']!r}"]
+
+    def _static_body(self) -> list[str]:
+        return [to_html(self.report)]
+
+
+class AxisDiagram(_ReportWidget):
+    """Where every argument, State and output carries the batch axis, lane by lane.
+
+    ``lane`` picks the highlighted lane (a slider in the view); the diagram of every
+    lane up to ``MAX_LANES`` is precomputed.
+    """
+
+    _kind = traitlets.Unicode("axes").tag(sync=True)
+    _parts = ("lanes",)
+    #: The lane highlighted (clamped to the precomputed lanes).
+    lane = traitlets.Int(0).tag(sync=True)
+
+    @traitlets.validate("lane")
+    def _check_lane(self, proposal: Any) -> int:
+        return min(max(int(proposal["value"]), 0), _lane_count(self.entry) - 1)
+
+    @traitlets.observe("selected")
+    def _on_selected(self, change: Any) -> None:
+        self.lane = self.lane  # re-clamp for the new entry
+
+    def _summary(self) -> list[str]:
+        return [*super()._summary(), f"lanes={self.entry['axis_size']}", f"lane={self.lane}"]
+
+    def _static_body(self) -> list[str]:
+        return _axes_html(self.entry, self.lane)
+
+
+class JaxprGraph(_ReportWidget):
+    """The per-element or batched jaxpr as a graph; click a node to see its equation.
+
+    ``view`` is ``'elementwise'`` or ``'batched'``; ``node`` is the id of the node
+    clicked (``e<N>`` / ``b<N>``, the DOT ids), or ``''``.
+    """
+
+    _kind = traitlets.Unicode("graph").tag(sync=True)
+    _parts = ("graphs",)
+    view = traitlets.Unicode("elementwise").tag(sync=True)
+    node = traitlets.Unicode("").tag(sync=True)
+
+    @traitlets.validate("view")
+    def _check_view(self, proposal: Any) -> str:
+        if proposal["value"] not in GRAPH_VIEWS:
+            raise traitlets.TraitError(f"{type(self).__name__}.view: expected one of "
+                                       f"{GRAPH_VIEWS}, got {proposal['value']!r}.")
+        return proposal["value"]
+
+    @traitlets.observe("view", "selected")
+    def _forget_node(self, change: Any) -> None:
+        self.node = ""
+
+    @property
+    def node_info(self) -> dict | None:
+        """Details of the clicked node (equation, parameters, types), or None."""
+        return self.entry["graphs"][self.view]["nodes"].get(self.node)
+
+    def _summary(self) -> list[str]:
+        nodes = len(self.entry["graphs"][self.view]["nodes"])
+        return [*super()._summary(), f"view={self.view!r}", f"nodes={nodes}"]
+
+    def _static_body(self) -> list[str]:
+        return _graph_html(self.entry, self.view)
+
+
+class Inspector(AxisDiagram, JaxprGraph):
+    """Tabs of the States table, the axis diagram and the jaxpr graph, for several calls.
+
+    Args:
+      reports: one :class:`~vmapviz.inspection.Report` or a list of them (one per
+        inspected call, e.g. per signature); a selector switches between them.
+      labels: what the selector shows for each report (default: mapping and signature).
+      mapping: the mapping the reports came from; lets :meth:`inspect` add calls.
+    """
+
+    _kind = traitlets.Unicode("inspector").tag(sync=True)
+    _parts = PARTS
+    #: The open tab: 'states', 'axes', 'graph' or 'explain'.
+    tab = traitlets.Unicode("states").tag(sync=True)
+
+    @traitlets.validate("tab")
+    def _check_tab(self, proposal: Any) -> str:
+        if proposal["value"] not in TABS:
+            raise traitlets.TraitError(
+                f"Inspector.tab: expected one of {TABS}, got {proposal['value']!r}.")
+        return proposal["value"]
+
+    def inspect(self, *args: Any, **kwargs: Any) -> Inspector:
+        """Call the mapping with these arguments and add (and select) that call's report."""
+        if self._mapping is None:
+            raise ValueError("Inspector.inspect: this Inspector was made from reports, not "
+                             "a mapping. Use vmapviz.widgets.inspect(mapping, *args), or "
+                             "add(report).")
+        self.add(self._mapping.inspect(*args, **kwargs))
+        return self
+
+    def _summary(self) -> list[str]:
+        e = self.entry
+        return [f"mapping={e['mapping']!r}", f"lanes={e['axis_size']}", f"states={e['states']!r}"]
+
+    def _static_body(self) -> list[str]:
+        return [to_html(self.report), *_axes_html(self.entry, self.lane),
+                *_graph_html(self.entry, self.view)]
