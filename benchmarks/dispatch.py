@@ -46,16 +46,20 @@ def raw_forward(params, x):
     return x
 
 
-def median_us(fn, repeats: int = 7, number: int = 200) -> float:
-    jax.block_until_ready(fn())
-    samples = []
+def medians_us(variants: dict, repeats: int = 15, number: int = 200) -> dict[str, float]:
+    """Median per-call time of each variant; rounds interleave the variants so that
+    load from other processes falls on all of them alike."""
+    for fn in variants.values():
+        jax.block_until_ready(fn())
+    samples: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(number):
-            out = fn()
-        jax.block_until_ready(out)
-        samples.append((time.perf_counter() - start) / number * 1e6)
-    return statistics.median(samples)
+        for name, fn in variants.items():
+            start = time.perf_counter()
+            for _ in range(number):
+                out = fn()
+            jax.block_until_ready(out)
+            samples[name].append((time.perf_counter() - start) / number * 1e6)
+    return {name: statistics.median(v) for name, v in samples.items()}
 
 
 def main() -> dict[str, float]:
@@ -65,15 +69,16 @@ def main() -> dict[str, float]:
     raw = jax.jit(jax.vmap(raw_forward, in_axes=(None, 0)))
     jitted = jit(vmap2(model))
     plain = vmap2(model)
-    rows = {
-        "jax.jit(jax.vmap(f))": median_us(lambda: raw(params, x)),
-        "vmapviz jit(vmap2(module))": median_us(lambda: jitted(x)),
-        "vmapviz vmap2(module), warm": median_us(lambda: plain(x)),
-    }
+    rows = medians_us({
+        "jax.jit(jax.vmap(f))": lambda: raw(params, x),
+        "vmapviz jit(vmap2(module))": lambda: jitted(x),
+        "vmapviz vmap2(module), warm": lambda: plain(x),
+    })
     # The same warm call while an observer collects every stage record.
     with vmapviz.transform.observe() as log:
-        rows["vmap2(module), warm, observed"] = median_us(lambda: plain(x), number=50)
+        observed = medians_us({"observed": lambda: plain(x)}, repeats=5, number=50)
     assert log, "the observer saw no records"
+    rows["vmap2(module), warm, observed"] = observed["observed"]
     base = rows["jax.jit(jax.vmap(f))"]
     print(f"{'variant':32s} {'median us/call':>15s} {'ratio':>7s}")
     for name, us in rows.items():

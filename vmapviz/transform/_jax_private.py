@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.extend
+import jax.numpy
 from jax._src import core as _core
 from jax._src import source_info_util as _source_info
 
@@ -49,8 +50,13 @@ def abstract(x: Any) -> Abstract:
     Placement (sharding) is left out: a value written back by ``pmap`` matches the
     one it replaced.
     """
+    if type(x) is _ARRAY:  # the hot path of every warm call: skip building an aval
+        return Abstract(x.shape, x.dtype, x.weak_type)
     aval = jax.typeof(x)
     return Abstract(aval.shape, aval.dtype, aval.weak_type)
+
+
+_ARRAY = type(jax.numpy.zeros(()))
 
 
 def lane_axes(closed_jaxpr: Any, in_axes: list, axis_size: int, axis_name: Any = None) -> dict:
