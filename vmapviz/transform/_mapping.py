@@ -203,7 +203,7 @@ class StatefulMapping:
                 self._cache.move_to_end(key)
                 hooks.emit_if_observed(lambda: self._cache_record(key, True, None))
         else:
-            reason = describe_miss(key, list(self._cache), self._names_for(call))
+            reason = describe_miss(key, list(self._cache), call.leaf_names())
         if plan is None:
             plan = self._trace(call)
             self._cache[key] = plan
@@ -220,9 +220,6 @@ class StatefulMapping:
             raise leak_hint(err) from err
         plan.write_back(outs)
         return plan.outputs(outs)
-
-    def _names_for(self, call: Call) -> list[str]:
-        return call.leaf_names()
 
     def _cache_record(self, key: Any, hit: bool, reason: str | None) -> rec.CacheRecord:
         return rec.CacheRecord(

@@ -273,9 +273,6 @@ class Plan:
         return {"elementwise": (tuple(ins), tuple(elem_outs)),
                 "batched": (tuple(ins), tuple(batched_outs))}
 
-    def state_label(self, state: State) -> str:
-        return state.label()
-
     def discovery_record(self) -> rec.DiscoveryRecord:
         t = self.traced
         read = {id(s) for s in t.read_states}
