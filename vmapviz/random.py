@@ -369,6 +369,8 @@ class RandomState(State):
 
 # The default generator, seeded from NumPy; its typed key is made on first use.
 DEFAULT = RandomState(None, name="random.DEFAULT")
+# Made while vmapviz is imported: name the module, not whoever imported it first.
+DEFAULT.source = "vmapviz/random.py"
 
 
 def seed(n: Any = None) -> None:
