@@ -17,6 +17,7 @@ False
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 from ..transform import _records as rec
@@ -78,8 +79,6 @@ class Report:
 
     def to_json(self, indent: int | None = 2) -> str:
         """Deterministic JSON of :meth:`to_dict`."""
-        import json
-
         return json.dumps(self.to_dict(), sort_keys=True, indent=indent)
 
     def explain(self) -> str:
