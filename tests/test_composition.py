@@ -366,3 +366,43 @@ def test_writing_a_state_inside_a_raw_scan_body_is_refused():
         vmap2(f)(jnp.ones(2))
     assert s.value is before
     _no_tracer(s)
+
+
+# ====================================================================== write, then read
+
+
+def test_write_then_read_inside_nested_jit():
+    s = State(jnp.zeros(()))
+
+    @jit
+    def inner(x):
+        s.value = x * 2
+        return s.value + 1
+
+    assert float(jit(lambda x: inner(x))(jnp.array(3.0))) == 7.0
+    assert float(s.value) == 6.0
+    _no_tracer(s)
+
+
+def test_write_then_read_in_a_scan_body_under_vmap2():
+    from vmapviz import HiddenState
+    from vmapviz.transform import scan
+
+    h = HiddenState(jnp.zeros(2))
+
+    def rnn(xs):
+        def body(c, x):
+            h.value = jnp.tanh(x + c)
+            return h.value, h.value
+
+        return scan(body, 0.0, xs)[1]
+
+    out = vmap2(rnn, state_in_axes={0: HiddenState})(jnp.ones((2, 3)))
+    lane = []
+    c = 0.0
+    for _ in range(3):
+        c = float(jnp.tanh(1.0 + c))
+        lane.append(c)
+    np.testing.assert_allclose(out, [lane, lane], rtol=1e-6)
+    np.testing.assert_allclose(h.value, [lane[-1], lane[-1]], rtol=1e-6)
+    _no_tracer(h)

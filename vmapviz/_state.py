@@ -195,10 +195,11 @@ _STACK = _Stack()
 class StateTrace:
     """Records, in order, every State read and written while it is active.
 
-    Frames nest. A read is recorded by every frame, outermost first; a write by the
-    innermost frames down to and including the first *staging* frame (one with
-    ``new_arg``, which turns a State's value into an input of the trace it stages
-    when first read).
+    Frames nest. A write is recorded by the innermost frames down to and including the
+    first *staging* frame (one with ``new_arg``, which turns a State's value into an
+    input of the trace it stages when first read). A read is recorded from the
+    innermost staging frame that already holds the State upwards, or by every frame,
+    outermost first, when none does.
     Leaving the frame puts back every value it saw first, whatever happened.
 
     Args:
@@ -278,16 +279,20 @@ class StateTrace:
 
 def _record(state: State, write: bool) -> None:
     frames = _STACK.frames
+    depth = len(frames) - 1
     if write:
         # A write holds a value of the innermost staged trace: only the frames down to
         # that staging frame see it; outer frames see the write-back that follows.
-        depth = len(frames) - 1
         while depth > 0 and frames[depth].new_arg is None:
             depth -= 1
     else:
-        # A read is a read at every level, outermost first, so that each staging
-        # frame sees the value its enclosing trace gives the State.
-        depth = 0
+        # A read belongs to the innermost staging frame that already holds the State
+        # (its value is that trace's); a State no staging frame holds yet is read at
+        # every level, outermost first, so each staging frame sees the value its
+        # enclosing trace gives it.
+        while depth >= 0 and not (frames[depth].new_arg is not None and state in frames[depth]):
+            depth -= 1
+        depth = max(depth, 0)
     for frame in frames[depth:]:
         frame._touch(state, write)
 
