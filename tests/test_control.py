@@ -217,3 +217,18 @@ def test_map_in_chunks_rejects_a_state_written_per_element():
 def test_map_bad_input(xs, kwargs, message):
     with pytest.raises(ValueError, match=message):
         map(lambda *a: a, *xs, **kwargs)
+
+
+def test_weak_initial_carries_are_promoted_like_jax_lax():
+    body = lambda c, x: (c + 0.5, c)
+    carry, ys = scan(body, 0, jnp.arange(3.0))
+    ref_carry, ref_ys = jax.lax.scan(body, 0, jnp.arange(3.0))
+    assert float(carry) == float(ref_carry) == 1.5
+    np.testing.assert_array_equal(ys, ref_ys)
+    assert float(fori_loop(0, 3, lambda i, v: v + 0.5, 0)) == 1.5
+
+
+@pytest.mark.parametrize(("pred", "expected"), [(0.5, 1.0), (-1, 1.0), (0.0, -1.0), (True, 1.0)])
+def test_cond_treats_any_nonzero_predicate_as_true(pred, expected):
+    out = cond(pred, lambda x: x + 1, lambda x: x - 1, 0.0)
+    assert float(out) == expected == float(jax.lax.cond(pred, lambda x: x + 1, lambda x: x - 1, 0.0))

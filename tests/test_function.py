@@ -429,3 +429,19 @@ def test_jit_of_grad_with_state():
     gw, gx = f(jnp.array(1.0))
     assert (float(gw), float(gx)) == (6.0, 18.0)
     assert f.trace_count == 1
+
+
+def test_jit_retraces_when_a_read_state_changes_shape():
+    s = State(jnp.array(1.0))
+    calls = []
+
+    def mean():
+        calls.append(1)
+        return jnp.mean(s.value)
+
+    f = jit(mean)
+    assert float(f()) == 1.0
+    s.value = jnp.array([1.0, 2.0, 3.0])
+    assert float(f()) == 2.0
+    assert float(f()) == 2.0
+    assert len(calls) == 2

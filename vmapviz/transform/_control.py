@@ -13,7 +13,7 @@ compose with :func:`vmap2`, :func:`jit` and each other.
 ...     total.value = total.value + x
 ...     return c + 1, total.value
 >>> scan(body, 0, jnp.arange(4.0))
-(Array(4, dtype=int32), Array([0., 1., 3., 6.], dtype=float32))
+(Array(4, dtype=int32, weak_type=True), Array([0., 1., 3., 6.], dtype=float32))
 >>> total.value
 Array(6., dtype=float32)
 """
@@ -66,6 +66,20 @@ def _cast_like(new: Any, old: Any) -> Any:
                         new, old)
 
 
+def _promote_weak(leaves: list, out_avals: Sequence[Any]) -> list | None:
+    """Weakly typed initial carries promoted to the dtype the body returns (as jax.lax
+    loops do), or None when nothing needs promoting."""
+    promoted, changed = [], False
+    for x, out in zip(leaves, out_avals):
+        aval = jax.typeof(x)
+        if aval.weak_type and aval.dtype != out.dtype:
+            promoted.append(jax.lax.convert_element_type(x, out.dtype))
+            changed = True
+        else:
+            promoted.append(x)
+    return promoted if changed else None
+
+
 def _check_types(traced: Traced, what: str) -> None:
     out_avals = traced.closed_jaxpr.out_avals[traced.n_out :]
     i = 0
@@ -89,11 +103,15 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
     step and hold their final value afterwards.
     """
     x_structs = jax.tree.map(lambda x: lane_struct(x, 0), xs)
-    init_structs = jax.tree.map(to_struct, init)
-    traced = trace_stateful(f, (init_structs, x_structs), {})
-    _check_types(traced, "scan")
     init_leaves, init_tree = jax.tree.flatten(init)
     n_carry = len(init_leaves)
+    traced = trace_stateful(f, (jax.tree.map(to_struct, init), x_structs), {})
+    promoted = _promote_weak(init_leaves, traced.closed_jaxpr.out_avals[:n_carry])
+    if promoted is not None:
+        init_leaves = promoted
+        init_structs = jax.tree.unflatten(init_tree, [to_struct(x) for x in promoted])
+        traced = trace_stateful(f, (init_structs, x_structs), {})
+    _check_types(traced, "scan")
     carried = list(traced.written_states)
     start = {id(s): s.value for s in _unique([*traced.read_states, *carried])}
 
@@ -102,9 +120,8 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
         values = dict(start)
         values.update(zip((id(s) for s in carried), state_vals))
         res, new = _run(traced, [*user, *jax.tree.leaves(x)], values)
-        new_user = [_cast_like(a, b) for a, b in zip(res[:n_carry], user)]
         new_states = [_cast_like(new[id(s)], start[id(s)]) for s in carried]
-        return (new_user, new_states), res[n_carry:]
+        return (res[:n_carry], new_states), res[n_carry:]
 
     state_init = [start[id(s)] for s in carried]
     (user, states), ys = jax.lax.scan(body, (init_leaves, state_init), xs, length=length,
@@ -145,14 +162,20 @@ def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
 
 def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any) -> Any:
     """``jax.lax.cond`` whose branches may read and write States."""
-    index = jnp.asarray(pred).astype(jnp.int32)
+    index = (jnp.asarray(pred) != 0).astype(jnp.int32)  # any non-zero value is true
     return switch(index, [false_fun, true_fun], *operands)
 
 
 def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any) -> Any:
     """``jax.lax.while_loop`` whose body may read and write States (the condition reads)."""
+    init_leaves, init_tree = jax.tree.flatten(init_val)
+    body_t = trace_stateful(body_fun, (jax.tree.map(to_struct, init_val),), {})
+    promoted = _promote_weak(init_leaves, body_t.closed_jaxpr.out_avals[: len(init_leaves)])
+    if promoted is not None:
+        init_leaves = promoted
+        init_val = jax.tree.unflatten(init_tree, promoted)
+        body_t = trace_stateful(body_fun, (jax.tree.map(to_struct, init_val),), {})
     structs = jax.tree.map(to_struct, init_val)
-    body_t = trace_stateful(body_fun, (structs,), {})
     cond_t = trace_stateful(cond_fun, (structs,), {})
     if cond_t.written_states:
         raise ValueError(
@@ -163,7 +186,6 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any) -> Any:
     carried = list(body_t.written_states)
     start = {id(s): s.value
              for s in _unique([*body_t.read_states, *cond_t.read_states, *carried])}
-    init_leaves, init_tree = jax.tree.flatten(init_val)
 
     def values_of(state_vals):
         values = dict(start)
@@ -177,8 +199,7 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any) -> Any:
     def body_fn(c):
         user, state_vals = c
         res, new = _run(body_t, list(user), values_of(state_vals))
-        return ([_cast_like(a, b) for a, b in zip(res, user)],
-                [_cast_like(new[id(s)], start[id(s)]) for s in carried])
+        return res, [_cast_like(new[id(s)], start[id(s)]) for s in carried]
 
     user, states = jax.lax.while_loop(cond_fn, body_fn,
                                       (init_leaves, [start[id(s)] for s in carried]))

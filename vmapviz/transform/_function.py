@@ -26,6 +26,7 @@ import jax.extend
 
 from .._state import State
 from ._arguments import Call, normalize_argnums, parameter_names, reinsert_static, split_call
+from ._jax_private import abstract
 from ._tracing import Traced, leak_hint, trace_stateful
 
 __all__ = ["CacheEntry", "StatefulFunction", "jit"]
@@ -158,18 +159,34 @@ class StatefulFunction:
     def __call__(self, *args, **kwargs):
         """Run the traced jaxpr (compiled) and write the written States back."""
         call = self._split(args, kwargs)
-        entry = self._lookup(call, call.signature())
+        key = call.signature()
+        entry = self._lookup(call, key)
+        state_leaves = _gather(entry.traced)
+        if state_leaves is None:  # a State changed shape or dtype since the trace
+            del self._cache[key]
+            entry = self._lookup(call, key)
+            state_leaves = _gather(entry.traced)
         if entry.runner is None:
             entry.runner = jax.jit(jax.extend.core.jaxpr_as_fun(entry.jaxpr))
         t = entry.traced
-        state_leaves = [x for s in t.read_states for x in jax.tree.leaves(s.value)]
         try:
             outs = entry.runner(*call.leaves, *state_leaves)
         except jax.errors.UnexpectedTracerError as err:
-            self._cache.pop(call.signature(), None)
+            self._cache.pop(key, None)
             raise leak_hint(err) from err
         write_back(t.written_states, t.written_treedefs, outs[t.n_out:])
         return jax.tree.unflatten(t.out_tree, outs[: t.n_out])
+
+
+def _gather(traced: Traced) -> list | None:
+    """Leaves of the States read, or None when one no longer has the type it was traced with."""
+    leaves = []
+    for state, avals in zip(traced.read_states, traced.read_in_avals):
+        values = jax.tree.leaves(state.value)
+        if any(abstract(x) != a for x, a in zip(values, avals)):
+            return None
+        leaves.extend(values)
+    return leaves
 
 
 def write_back(states: Sequence[State], treedefs: Sequence[Any], leaves: Sequence[Any]) -> None:
