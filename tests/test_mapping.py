@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import vmapviz
 from vmapviz import BatchAxisError, LongTermState, ParamState, ShortTermState, State
-from vmapviz.transform import StatefulMapping, observe, vmap2
+from vmapviz.transform import StatefulMapping, jit, observe, vmap2
 from vmapviz.util.filter import OfType, WithTag
 
 
@@ -831,3 +831,22 @@ def test_observer_keys_stage_order():
     rec = log[3].entries[0]
     assert rec.lane_keys == (tuple(data[1]), tuple(data[2]))
     assert rec.key_after == tuple(data[0])
+
+
+@pytest.mark.parametrize(
+    ("make", "call"),
+    [
+        (lambda f: vmap2(f, static_argnames="n"), lambda g: g(jnp.ones(3), 2)),
+        (lambda f: vmap2(f, static_argnums=1), lambda g: g(jnp.ones(3), n=2)),
+        (lambda f: jit(f, static_argnums=1), lambda g: g(jnp.ones(3), n=2)),
+        (lambda f: jit(f, static_argnames="n"), lambda g: g(jnp.ones(3), 2)),
+    ],
+    ids=["vmap2_name_given_by_position", "vmap2_position_given_by_name",
+         "jit_position_given_by_name", "jit_name_given_by_position"],
+)
+def test_static_arguments_by_position_or_name(make, call):
+    def f(x, n):
+        assert isinstance(n, int)  # static: a Python value, never a tracer
+        return x * n
+
+    np.testing.assert_array_equal(call(make(f)), [2.0, 2.0, 2.0])

@@ -448,3 +448,24 @@ def test_state_assigned_a_state_is_refused():
     with pytest.raises(ValueError, match="assign its .value instead"):
         vmap2(f)(jnp.ones(2))
     assert_untouched([a, b], [before, b.value])
+
+
+def test_keyword_leaves_are_named_in_flattening_order():
+    f = vmap2(lambda *, b, a: a + b.sum())
+    with pytest.raises(MappingError) as info:
+        f(b=jnp.ones(3), a=jnp.ones(4))
+    text = str(info.value)
+    assert "size 3: axis 0 of kwargs['b'] of type float32[3]" in text
+    assert "size 4: axis 0 of kwargs['a'] of type float32[4]" in text
+
+
+def test_negative_state_axis_matches_its_positive_spelling():
+    s = ShortTermState(jnp.zeros((2, 3)))
+
+    def f(x):
+        s.value = s.value + x
+        return x
+
+    m = vmap2(f, state_in_axes={-1: ShortTermState}, state_out_axes={1: ShortTermState})
+    np.testing.assert_array_equal(m(jnp.arange(3.0)), [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(s.value, [[0.0, 1.0, 2.0], [0.0, 1.0, 2.0]])

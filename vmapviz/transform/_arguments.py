@@ -20,7 +20,7 @@ import numpy as np
 
 from ._jax_private import abstract
 
-__all__ = ["Call", "normalize_argnums", "parameter_names", "reinsert_static", "split_call"]
+__all__ = ["Call", "complete_static", "normalize_argnums", "parameter_names", "reinsert_static", "split_call"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -39,13 +39,9 @@ class Call:
         names = []
         for name, arg in zip(self.arg_names, self.dyn_args):
             names.extend(_leaf_names(f"argument {name}", arg))
-        for k, v in self.dyn_kwargs.items():
-            names.extend(_leaf_names(f"kwargs[{k!r}]", v))
+        for k in sorted(self.dyn_kwargs):  # the order jax.tree.flatten gives dict leaves
+            names.extend(_leaf_names(f"kwargs[{k!r}]", self.dyn_kwargs[k]))
         return names
-
-    def n_arg_leaves(self) -> int:
-        """Leaves of positional arguments come first, then keyword ones."""
-        return len(jax.tree.leaves(self.dyn_args))
 
     def check(self) -> None:
         """Raise a clear TypeError for a leaf JAX cannot trace."""
@@ -83,6 +79,27 @@ def normalize_argnums(argnums: int | Sequence[int] | None, what: str) -> tuple[i
             raise TypeError(f"{what} must be ints, got {i!r}")
         out.append(i)
     return tuple(sorted(set(out)))
+
+
+def complete_static(
+    names: list[str] | None, argnums: tuple[int, ...], argnames: tuple[str, ...]
+) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """Static positions and names, each completed from the other, as ``jax.jit`` does.
+
+    >>> complete_static(['x', 'n'], (1,), ())
+    ((1,), ('n',))
+    """
+    if names is None:
+        return argnums, argnames
+    nums = set(argnums)
+    named = list(argnames)
+    for i in argnums:
+        if 0 <= i < len(names) and names[i] not in named:
+            named.append(names[i])
+    for name in argnames:
+        if name in names:
+            nums.add(names.index(name))
+    return tuple(sorted(nums)), tuple(named)
 
 
 def parameter_names(fun: Callable) -> list[str] | None:

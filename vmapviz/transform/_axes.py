@@ -118,7 +118,7 @@ def lane_struct(x: Any, axis: int | None) -> jax.ShapeDtypeStruct:
 
 
 def mapped_size(
-    sized: Sequence[tuple[int, int, str]], axis_size: int | None, batched_states: bool = True
+    sized: Sequence[tuple[int, int, str]], axis_size: int | None
 ) -> int:
     """The one mapped size; ``sized`` lists ``(size, axis, description)`` of mapped axes."""
     sizes = sorted({s for s, _, _ in sized})

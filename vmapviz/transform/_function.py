@@ -25,7 +25,14 @@ import jax
 import jax.extend
 
 from .._state import State
-from ._arguments import Call, normalize_argnums, parameter_names, reinsert_static, split_call
+from ._arguments import (
+    Call,
+    complete_static,
+    normalize_argnums,
+    parameter_names,
+    reinsert_static,
+    split_call,
+)
 from ._jax_private import abstract
 from ._tracing import Traced, leak_hint, trace_stateful
 
@@ -84,6 +91,9 @@ class StatefulFunction:
         self.cache_size = cache_size
         self._cache: collections.OrderedDict[Any, CacheEntry] = collections.OrderedDict()
         self._names = parameter_names(fun)
+        self.static_argnums, self.static_argnames = complete_static(
+            self._names, self.static_argnums, self.static_argnames
+        )
         self.trace_count = 0
 
     # ------------------------------------------------------------------ cache
@@ -112,9 +122,7 @@ class StatefulFunction:
 
     def get_states_by_cache(self, key: Any) -> tuple[State, ...]:
         """Every State the traced call touched: read ones first, then written-only."""
-        t = self._entry(key).traced
-        seen = {id(s) for s in t.read_states}
-        return t.read_states + tuple(s for s in t.written_states if id(s) not in seen)
+        return self._entry(key).traced.touched_states()
 
     def get_read_states_by_cache(self, key: Any) -> tuple[State, ...]:
         return self._entry(key).traced.read_states

@@ -33,7 +33,14 @@ from .._state import State
 from ..random import RandomState
 from . import _hooks as hooks
 from . import _records as rec
-from ._arguments import Call, normalize_argnums, parameter_names, reinsert_static, split_call
+from ._arguments import (
+    Call,
+    complete_static,
+    normalize_argnums,
+    parameter_names,
+    reinsert_static,
+    split_call,
+)
 from ._axes import (
     check_axis,
     lane_struct,
@@ -119,6 +126,9 @@ class StatefulMapping:
         self.cache_size = cache_size
         self.trace_count = 0
         self._names = parameter_names(fun)
+        self.static_argnums, self.static_argnames = complete_static(
+            self._names, self.static_argnums, self.static_argnames
+        )
         self._cache: collections.OrderedDict[Any, Plan] = collections.OrderedDict()
         self._promoted: weakref.WeakSet = weakref.WeakSet()
         self._warned: weakref.WeakSet = weakref.WeakSet()
@@ -156,9 +166,8 @@ class StatefulMapping:
         return self._plan(key).traced.closed_jaxpr
 
     def get_states_by_cache(self, key: Any) -> tuple[State, ...]:
-        t = self._plan(key).traced
-        seen = {id(s) for s in t.read_states}
-        return t.read_states + tuple(s for s in t.written_states if id(s) not in seen)
+        """Every State the traced call touched: read ones first, then written-only."""
+        return self._plan(key).traced.touched_states()
 
     def get_read_states_by_cache(self, key: Any) -> tuple[State, ...]:
         return self._plan(key).traced.read_states

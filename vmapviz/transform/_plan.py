@@ -100,8 +100,8 @@ class StateOut:
 class Plan:
     """Everything a warm call needs, plus what the records describe."""
 
-    def __init__(self, mapping, call, axes, n, traced: Traced, state_in: dict, outs_batched,
-                 out_axes, state_out: list[StateOut], paths: dict):
+    def __init__(self, mapping, call, axes, n, traced: Traced, state_in: dict, in_batched,
+                 outs_batched, out_axes, state_out: list[StateOut], paths: dict):
         self.mapping_name = mapping.name
         self.axis_name = mapping.axis_name
         self.n = n
@@ -110,6 +110,7 @@ class Plan:
         self.arg_names = call.leaf_names()
         self.arg_avals = tuple(jax.typeof(x) for x in call.leaves)
         self.state_in = [state_in[id(s)] for s in traced.read_states]
+        self.in_batched = tuple(in_batched)
         self.outs_batched = outs_batched
         self.out_axes = out_axes
         self.state_out = state_out
@@ -418,9 +419,8 @@ def build_plan(mapping, call, axes, n, traced: Traced, decided: dict, paths: dic
         batched = any(out_b[i : i + tdef.num_leaves])
         i += tdef.num_leaves
         state_out.append(_state_out(mapping, s, batched, decided, paths, n))
-    plan = Plan(mapping, call, axes, n, traced, decided, outs_batched, out_axes, state_out, paths)
-    plan.in_batched = tuple(in_batched)
-    return plan
+    return Plan(mapping, call, axes, n, traced, decided, in_batched, outs_batched, out_axes,
+                state_out, paths)
 
 
 def _state_out(mapping, s: State, batched: bool, decided: dict, paths: dict, n: int) -> StateOut:
@@ -436,7 +436,8 @@ def _state_out(mapping, s: State, batched: bool, decided: dict, paths: dict, n: 
     path = paths.get(id(s), ())
     declared = next(((ax, f) for ax, f in mapping.state_out_axes.items() if f(path, s)), None)
     if in_axis is not None:
-        if declared is not None and declared[0] != in_axis:
+        rank = max((len(jax.typeof(x).shape) for x in jax.tree.leaves(s._value)), default=0)
+        if declared is not None and not _same_axis(declared[0], in_axis, rank):
             raise BatchAxisError(
                 f"State {s.describe()} is batched on input axis {in_axis} but state_out_axes "
                 f"maps it to axis {declared[0]}. A State keeps its batch axis: use the same "
@@ -452,6 +453,11 @@ def _state_out(mapping, s: State, batched: bool, decided: dict, paths: dict, n: 
         return StateOut(s, None, "written back as is: its new value is the same in every lane",
                         False, False)
     return _apply_policy(mapping, s, decided, n)
+
+
+def _same_axis(a: int, b: int, rank: int) -> bool:
+    """Whether two axes of a rank-``rank`` value name the same one (negatives count back)."""
+    return (a + rank if a < 0 else a) == (b + rank if b < 0 else b)
 
 
 def _apply_policy(mapping, s: State, decided: dict, n: int) -> StateOut:

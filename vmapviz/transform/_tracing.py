@@ -43,6 +43,11 @@ class Traced:
     read_in_avals: tuple  # abstract value of each read State's leaves, as traced
     n_out: int  # number of result leaves (before written State leaves)
 
+    def touched_states(self) -> tuple[State, ...]:
+        """Every State the trace touched: read ones first, then written-only ones."""
+        seen = {id(s) for s in self.read_states}
+        return self.read_states + tuple(s for s in self.written_states if id(s) not in seen)
+
 
 def leak_hint(err: Exception) -> Exception:
     """JAX's escaped-tracer error, with the usual cause when States are involved."""
