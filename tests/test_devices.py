@@ -169,3 +169,44 @@ def test_pmap2_traces_once_per_signature():
     f(jnp.arange(4.0))
     f(jnp.arange(4.0))
     assert count[0] == 1
+
+
+# ====================================================================== jax.shard_map
+
+
+def test_shard_map_runs_one_lane_per_device_like_vmap():
+    from vmapviz.transform import StatefulMapping
+
+    def build(mapping_fn):
+        count = ShortTermState(jnp.zeros((4, 2)))
+
+        def f(x):
+            count.value = count.value + x
+            noise = vmapviz.random.normal(0.0, 1.0)
+            return x.sum() - jax.lax.pmean(x.sum(), "i"), noise, x * 0 + 1.0
+
+        kwargs = {} if mapping_fn is None else {"mapping_fn": mapping_fn}
+        m = StatefulMapping(f, state_in_axes={0: ShortTermState}, axis_name="i",
+                            out_axes=(0, 0, 1), **kwargs)
+        return m, count
+
+    sharded, sharded_count = build(jax.shard_map)
+    reference, reference_count = build(None)
+    xs = jnp.arange(8.0).reshape(4, 2)
+    vmapviz.random.seed(7)
+    got = sharded(xs)
+    vmapviz.random.seed(7)
+    want = reference(xs)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    assert got[2].shape == (2, 4)
+    np.testing.assert_array_equal(sharded_count.value, reference_count.value)
+    assert sharded.explain(xs).startswith("shard_map of f over 4 lanes")
+
+
+def test_shard_map_needs_one_device_per_lane():
+    from vmapviz.transform import StatefulMapping
+
+    m = StatefulMapping(lambda x: x * 2, axis_name="i", mapping_fn=jax.shard_map)
+    with pytest.raises(ValueError, match="runs one lane per device: 5 lanes need 5 devices"):
+        m(jnp.arange(5.0))

@@ -22,6 +22,7 @@ from ._errors import BatchAxisError, MappingError
 from ._jax_private import Abstract, abstract, lane_axes
 from ._keys import key_record, split_for_lanes
 from ._propagate import batched_outputs
+from ._shard import shard_lanes
 from ._tracing import Traced
 
 __all__ = ["Plan", "StateIn", "StateOut", "build_plan"]
@@ -150,7 +151,10 @@ class Plan:
             return tuple(res[j] for j in keep)
 
         kwargs = dict(mapping.mapping_kwargs)
-        mapped = mapping.mapping_fn(
+        mapping_fn = mapping.mapping_fn
+        if _base(mapping_fn) is jax.shard_map:
+            mapping_fn = shard_lanes
+        mapped = mapping_fn(
             one_lane, in_axes=tuple(self.axes) + tuple(state_axes), out_axes=tuple(keep_axes),
             axis_name=mapping.axis_name, axis_size=self.n, **kwargs,
         )
@@ -166,6 +170,8 @@ class Plan:
 
         self._run_python = run
         self.compiled = not _is_pmap(mapping.mapping_fn)
+        self.transform = {jax.pmap: "pmap2", jax.shard_map: "shard_map"}.get(
+            _base(mapping.mapping_fn), "vmap2")
         self._runner = jax.jit(run) if self.compiled else run
 
     def run(self, arg_leaves, state_leaves):
@@ -319,7 +325,7 @@ class Plan:
                                           None, ax, "", f"out_axes: {ax}; {why}", b))
         return rec.AxesRecord(self.mapping_name, self.n,
                               None if self.axis_name is None else str(self.axis_name),
-                              tuple(entries), "vmap2" if self.compiled else "pmap2")
+                              tuple(entries), self.transform)
 
     def _state_axis_record(self, s, outer, lane, axis_in, reason_in, o: StateOut | None):
         return rec.AxisRecord(
@@ -379,10 +385,15 @@ def _insert_axis(aval, axis, n):
     return aval.update(shape=aval.shape[:ax] + (n,) + aval.shape[ax:])
 
 
-def _is_pmap(fn) -> bool:
+def _base(fn):
+    """The function under any ``functools.partial`` layers."""
     while hasattr(fn, "func"):
         fn = fn.func
-    return fn is jax.pmap
+    return fn
+
+
+def _is_pmap(fn) -> bool:
+    return _base(fn) is jax.pmap
 
 
 # ------------------------------------------------------------------------ building
