@@ -850,3 +850,15 @@ def test_static_arguments_by_position_or_name(make, call):
         return x * n
 
     np.testing.assert_array_equal(call(make(f)), [2.0, 2.0, 2.0])
+
+
+def test_policy_warning_points_at_the_callers_line():
+    s = State(jnp.zeros(()), name="w")
+
+    def f(x):
+        s.value = x
+        return x
+
+    with pytest.warns(UserWarning, match="State w") as record:
+        vmap2(f, unexpected_out_state_mapping="warn")(jnp.ones(3))
+    assert record[0].filename == __file__

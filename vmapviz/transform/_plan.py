@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
+import sys
 import warnings
 from typing import Any
 
@@ -466,6 +468,18 @@ def _state_out(mapping, s: State, batched: bool, decided: dict, paths: dict, n: 
     return _apply_policy(mapping, s, decided, n)
 
 
+def _user_stacklevel() -> int:
+    """``warnings.warn`` stacklevel of the first caller outside vmapviz (and JAX)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    level, frame = 1, sys._getframe(1)
+    while frame is not None:
+        path = os.path.abspath(frame.f_code.co_filename)
+        if not (path.startswith(package) or f"{os.sep}jax{os.sep}" in path):
+            return level
+        frame, level = frame.f_back, level + 1
+    return 1
+
+
 def _same_axis(a: int, b: int, rank: int) -> bool:
     """Whether two axes of a rank-``rank`` value name the same one (negatives count back)."""
     return (a + rank if a < 0 else a) == (b + rank if b < 0 else b)
@@ -483,7 +497,7 @@ def _apply_policy(mapping, s: State, decided: dict, n: int) -> StateOut:
     reason = f"policy '{policy}': its per-lane values are scattered on a new axis 0"
     if policy == "warn":
         warnings.warn(f"{what}; it gains a batch axis of size {n} (policy 'warn').",
-                      UserWarning, stacklevel=4)
+                      UserWarning, stacklevel=_user_stacklevel())
     elif policy == "auto":
         if id(s) in decided:
             mapping._promoted.add(s)
@@ -492,5 +506,5 @@ def _apply_policy(mapping, s: State, decided: dict, n: int) -> StateOut:
             mapping._warned.add(s)
             warnings.warn(
                 f"{what}; it gains a batch axis of size {n}. Declare it in state_out_axes "
-                "to make this explicit.", UserWarning, stacklevel=4)
+                "to make this explicit.", UserWarning, stacklevel=_user_stacklevel())
     return StateOut(s, 0, reason, True, False)
