@@ -11,17 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._jax_private import aval_type
+
 __all__ = ["describe_key", "describe_miss"]
-
-
-def _type(aval: Any) -> str:
-    return aval.str_short(short_dtypes=True)
 
 
 def describe_key(key: Any) -> str:
     """A cache key as text: the argument types, then static values."""
     _, avals, static = key
-    out = "(" + ", ".join(_type(a) for a in avals) + ")"
+    out = "(" + ", ".join(aval_type(a) for a in avals) + ")"
     if static:
         out += " static " + ", ".join(f"{k}={v!r}" for k, v in static)
     return out
@@ -40,7 +38,7 @@ def describe_miss(key: Any, earlier: list, names: list[str]) -> str:
         elif o_static != static:
             found = (1, f"static arguments: now {static!r}, before {o_static!r}")
         else:
-            diffs = [f"{nm}: now {_type(a)}, before {_type(b)}"
+            diffs = [f"{nm}: now {aval_type(a)}, before {aval_type(b)}"
                      for nm, a, b in zip(names, avals, o_avals) if a != b]
             found = (0, "; ".join(diffs))
         if best is None or found[0] < best[0]:

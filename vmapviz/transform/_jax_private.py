@@ -44,6 +44,13 @@ class Abstract(NamedTuple):
         return aval.str_short(short_dtypes=short_dtypes)
 
 
+def aval_type(aval: Any) -> str:
+    """``f32[4,3]`` for an aval, an :class:`Abstract` or a ``ShapeDtypeStruct``."""
+    if isinstance(aval, jax.ShapeDtypeStruct):
+        aval = _core.ShapedArray(aval.shape, aval.dtype, weak_type=aval.weak_type)
+    return aval.str_short(short_dtypes=True)
+
+
 def abstract(x: Any) -> Abstract:
     """The :class:`Abstract` of an array, tracer or scalar.
 

@@ -311,6 +311,13 @@ def _module_paths(fun: Any) -> dict[int, tuple]:
     return {id(s): path for path, s in owner.named_states().items()}
 
 
+def _mapping_or_decorator(fn: Callable | None, kwargs: dict):
+    """``StatefulMapping(fn, **kwargs)``, or a decorator making one when ``fn`` is None."""
+    if fn is None:
+        return lambda f: StatefulMapping(f, **kwargs)
+    return StatefulMapping(fn, **kwargs)
+
+
 def vmap2(
     fn: Callable | None = None,
     *,
@@ -342,9 +349,7 @@ def vmap2(
         "static_argnums": static_argnums, "static_argnames": static_argnames, "name": name,
         "mapping_kwargs": {"spmd_axis_name": spmd_axis_name} if spmd_axis_name else None,
     }
-    if fn is None:
-        return lambda f: StatefulMapping(f, **kwargs)
-    return StatefulMapping(fn, **kwargs)
+    return _mapping_or_decorator(fn, kwargs)
 
 
 def pmap2(
@@ -372,7 +377,5 @@ def pmap2(
         "mapping_fn": jax.pmap,
         "mapping_kwargs": {"devices": devices} if devices is not None else None,
     }
-    if fn is None:
-        return lambda f: StatefulMapping(f, **kwargs)
-    return StatefulMapping(fn, **kwargs)
+    return _mapping_or_decorator(fn, kwargs)
 

@@ -11,7 +11,6 @@ import functools
 import os
 import sys
 import warnings
-from typing import Any
 
 import jax
 import jax.extend
@@ -21,19 +20,13 @@ from . import _hooks as hooks
 from . import _records as rec
 from ._axes import broadcast_prefix, lane_struct
 from ._errors import BatchAxisError, MappingError
-from ._jax_private import Abstract, abstract, lane_axes
+from ._jax_private import Abstract, abstract, aval_type, lane_axes
 from ._keys import key_record, split_for_lanes
 from ._propagate import batched_outputs
 from ._shard import shard_lanes
 from ._tracing import Traced
 
 __all__ = ["Plan", "StateIn", "StateOut", "build_plan"]
-
-
-def _type(aval: Any) -> str:
-    if isinstance(aval, jax.ShapeDtypeStruct):
-        aval = jax.core.ShapedArray(aval.shape, aval.dtype, weak_type=aval.weak_type)
-    return aval.str_short(short_dtypes=True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,8 +204,8 @@ class Plan:
         for state, d in zip(self.traced.read_states, self.state_in):
             now = tuple(jax.typeof(x) for x in jax.tree.leaves(state._value))
             if tuple(abstract(x) for x in jax.tree.leaves(state._value)) != d.outer_sigs:
-                before = ", ".join(_type(a) for a in d.outer_avals)
-                after = ", ".join(_type(a) for a in now)
+                before = ", ".join(aval_type(a) for a in d.outer_avals)
+                after = ", ".join(aval_type(a) for a in now)
                 return f"state {state.label()}: now {after}, before {before}"
         return "a State changed type"
 
@@ -304,10 +297,10 @@ class Plan:
     def axes_record(self) -> rec.AxesRecord:
         entries = []
         for name, aval, ax in zip(self.arg_names, self.arg_avals, self.axes):
-            lane = _type(lane_struct_aval(aval, ax))
+            lane = aval_type(lane_struct_aval(aval, ax))
             reason = "mapped keyword argument" if name.startswith("kwargs") else "in_axes"
             reason = (f"{reason}: axis {ax}" if ax is not None else f"{reason}: None (broadcast)")
-            entries.append(rec.AxisRecord("argument", name, _type(aval), lane, ax, None,
+            entries.append(rec.AxisRecord("argument", name, aval_type(aval), lane, ax, None,
                                           reason, "", None))
         outs = {id(o.state): o for o in self.state_out}
         t = self.traced
@@ -323,7 +316,7 @@ class Plan:
         for i, (aval, ax, b) in enumerate(zip(out_avals, self.out_axes, self.outs_batched)):
             full = aval if ax is None else _insert_axis(aval, ax, self.n)
             why = "varies by lane" if b else "same in every lane (broadcast)"
-            entries.append(rec.AxisRecord("output", f"output {i}", _type(full), _type(aval),
+            entries.append(rec.AxisRecord("output", f"output {i}", aval_type(full), aval_type(aval),
                                           None, ax, "", f"out_axes: {ax}; {why}", b))
         return rec.AxesRecord(self.mapping_name, self.n,
                               None if self.axis_name is None else str(self.axis_name),
@@ -331,8 +324,8 @@ class Plan:
 
     def _state_axis_record(self, s, outer, lane, axis_in, reason_in, o: StateOut | None):
         return rec.AxisRecord(
-            "state", s.label(), ", ".join(_type(a) for a in outer),
-            ", ".join(_type(a) for a in lane),
+            "state", s.label(), ", ".join(aval_type(a) for a in outer),
+            ", ".join(aval_type(a) for a in lane),
             axis_in, None if o is None else o.axis, reason_in,
             "not written" if o is None else o.reason,
             None if o is None else o.batched,
@@ -352,7 +345,7 @@ class Plan:
         hooks.emit_if_observed(self.axes_record)
         if self._random_leaves:
             hooks.emit_if_observed(lambda: self.keys_record(state_leaves))
-        out_types = tuple(_type(a) for a in self.batched_out_avals())
+        out_types = tuple(aval_type(a) for a in self.batched_out_avals())
         hooks.emit_if_observed(
             lambda: rec.ExecutionRecord(self.mapping_name, self.compiled, out_types))
 
