@@ -361,8 +361,8 @@ def test_writing_a_state_inside_a_raw_scan_body_is_refused():
         jax.lax.scan(body, x, None, length=2)
         return x
 
-    with pytest.raises(jax.errors.UnexpectedTracerError,
-                       match="write it with vmapviz.transform.scan"):
+    with pytest.raises(vmapviz.OuterTransformError,
+                       match=r"inside jax.lax.scan.*Use vmapviz.transform.scan"):
         vmap2(f)(jnp.ones(2))
     assert s.value is before
     _no_tracer(s)

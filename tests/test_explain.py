@@ -86,10 +86,13 @@ def test_auto_policy_promotion_is_explained():
         return x
 
     mapping = vmap2(add)
+    with pytest.warns(UserWarning, match="read and written, so it gains a batch axis of size 3"):
+        first = mapping.explain(jnp.arange(3.0))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        first = mapping.explain(jnp.arange(3.0))
         second = mapping.explain(jnp.arange(3.0))
-    assert "promoted to a per-lane input on the next call" in first
-    assert "total (ShortTermState f32[3]) is batched on axis 0 because promoted by the 'auto'" in second
+    assert "the 'auto' policy feeds it per lane instead of adding another axis" in first
+    assert ("total (ShortTermState f32[3]) is batched on axis 0 because policy 'auto': read "
+            "and written with a value that varies by lane, and its leading size equals the "
+            "batch size 3: fed per lane on axis 0") in second
     assert total.value.shape == (3,)

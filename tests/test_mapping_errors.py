@@ -293,9 +293,9 @@ CONFIG_ERRORS = [
     ("axis_size_str", {"axis_size": "3"}, ValueError,
      re.escape("axis_size must be a positive int, got '3'")),
     ("state_axes_key", {"state_in_axes": {"0": ShortTermState}}, TypeError,
-     re.escape("state_in_axes keys must be int axes, but got '0'.")),
+     re.escape("state_in_axes keys must be int axes or None, but got '0'.")),
     ("state_out_axes_key", {"state_out_axes": {1.0: ShortTermState}}, TypeError,
-     re.escape("state_out_axes keys must be int axes, but got 1.0.")),
+     re.escape("state_out_axes keys must be int axes or None, but got 1.0.")),
     ("static_argnums_str", {"static_argnums": "x"}, TypeError,
      re.escape("static_argnums must be ints, got 'x'")),
 ]

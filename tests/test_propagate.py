@@ -123,7 +123,7 @@ def test_env_covers_every_variable():
 @pytest.mark.parametrize("name", list(CASES))
 def test_lane_axes_agree_with_propagation(name):
     """jax.vmap's own batch dims (lane_axes) and our propagation mark the same values."""
-    from vmapviz.transform._jax_private import lane_axes
+    from vmapviz._jax_private import lane_axes
 
     f, in_axes = CASES[name]
     args = _args(name, in_axes)
@@ -139,7 +139,7 @@ def test_lane_axes_agree_with_propagation(name):
 
 
 def test_lane_axes_follow_a_moved_axis():
-    from vmapviz.transform._jax_private import lane_axes
+    from vmapviz._jax_private import lane_axes
 
     closed = jax.make_jaxpr(lambda x, w: (x @ w).T)(jnp.ones((3, 4)), jnp.ones((4, 5)))
     axes = lane_axes(closed, [1, None], 2)

@@ -202,7 +202,7 @@ def test_module_functions_use_default():
 
 def test_draws_go_through_value_so_traces_see_them():
     rng = RandomState(0, name="rng")
-    with StateTrace(restore=False) as trace:
+    with StateTrace() as trace:
         rng.normal()
         rng.uniform(key=jax.random.key(1))  # explicit key: no access
     assert trace.read_states == [rng]

@@ -35,7 +35,7 @@ def test_value_get_and_set():
 
 def test_restore_value_is_not_recorded():
     s = State(jnp.zeros(2))
-    with StateTrace(restore=False) as trace:
+    with StateTrace() as trace:
         s.restore_value(jnp.ones(2))
     assert trace.states == []
     np.testing.assert_array_equal(s.value, [1.0, 1.0])
@@ -139,7 +139,7 @@ def test_trace_records_reads_and_writes_in_first_touch_order():
     a = State(jnp.zeros(1), name="a")
     b = State(jnp.zeros(1), name="b")
     c = State(jnp.zeros(1), name="c")
-    with StateTrace(restore=False) as trace:
+    with StateTrace() as trace:
         b.value = jnp.ones(1)  # written first
         _ = a.value  # read only
         c.value = c.value + 1  # read, then written
@@ -149,7 +149,6 @@ def test_trace_records_reads_and_writes_in_first_touch_order():
     assert [s.name for s in trace.written_states] == ["b", "c"]
     assert (trace.was_state_read(b), trace.was_state_written(a)) == (True, False)
     assert a in trace and State(1.0) not in trace
-    np.testing.assert_array_equal(trace.original_value(b), [0.0])
 
 
 def test_trace_restores_values_on_exit_by_default():
@@ -160,18 +159,27 @@ def test_trace_restores_values_on_exit_by_default():
     np.testing.assert_array_equal(s.value, [0.0])
 
 
-def test_trace_without_restore_keeps_values():
+def test_a_frame_holds_its_values_for_its_own_thread_only():
+    import threading
+
     s = State(jnp.zeros(1))
-    with StateTrace(restore=False):
+    seen = []
+    with StateTrace() as frame:
         s.value = jnp.ones(1)
-    np.testing.assert_array_equal(s.value, [1.0])
+        t = threading.Thread(target=lambda: seen.append(s.value))
+        t.start()
+        t.join()
+        np.testing.assert_array_equal(s.value, [1.0])
+        np.testing.assert_array_equal(frame.held(s), [1.0])
+    np.testing.assert_array_equal(seen[0], [0.0])  # the other thread saw the stored value
+    np.testing.assert_array_equal(s._value, [0.0])
 
 
 def test_trace_restores_values_when_an_exception_escapes():
     s = State(jnp.zeros(1))
     with (
         pytest.raises(RuntimeError, match="boom"),
-        StateTrace(restore=False) as outer,
+        StateTrace() as outer,
         StateTrace(),
     ):
         s.value = jnp.ones(1)
@@ -210,15 +218,15 @@ def test_staging_frame_replaces_value_on_first_read_and_restores_it():
         staged.append(state)
         return jnp.full(2, 7.0)
 
-    with StateTrace(new_arg=new_arg) as stage, StateTrace() as inner:
+    with StateTrace(new_arg=new_arg) as stage, StateTrace():
         first = s.value
         second = s.value
     assert staged == [s]  # called once, on the first read
     np.testing.assert_array_equal(first, [7.0, 7.0])
     np.testing.assert_array_equal(second, [7.0, 7.0])
-    # the staging frame keeps the true original, the frame above sees the staged input
-    np.testing.assert_array_equal(stage.original_value(s), [1.0, 1.0])
-    np.testing.assert_array_equal(inner.original_value(s), [7.0, 7.0])
+    # the staging frame holds the staged input; the stored value never changed
+    np.testing.assert_array_equal(stage.held(s), [7.0, 7.0])
+    np.testing.assert_array_equal(s._value, [1.0, 1.0])
     np.testing.assert_array_equal(s.value, [1.0, 1.0])
 
 

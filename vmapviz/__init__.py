@@ -19,10 +19,12 @@ from . import util as util
 from ._state import BatchState as BatchState
 from ._state import HiddenState as HiddenState
 from ._state import LongTermState as LongTermState
+from ._state import OuterTransformError as OuterTransformError
 from ._state import ParamState as ParamState
 from ._state import ShortTermState as ShortTermState
 from ._state import State as State
 from ._state import StateTrace as StateTrace
+from ._state import StateValueError as StateValueError
 from .inspection import explain as explain
 from .transform._errors import BatchAxisError as BatchAxisError
 from .widgets import inspect as inspect

@@ -24,15 +24,21 @@ from typing import Any, Self
 
 import jax
 
+from ._jax_private import current_trace, enclosing_transform, is_eval_trace, is_tracer
+
 __all__ = [
     "BatchState",
     "HiddenState",
     "LongTermState",
+    "OuterTransformError",
     "ParamState",
     "ShortTermState",
     "State",
     "StateTrace",
     "StateValueError",
+    "commit",
+    "current_value",
+    "guard_writes",
     "short_type",
 ]
 
@@ -91,7 +97,7 @@ class State:
     Array([2., 2.], dtype=float32)
     """
 
-    __slots__ = ("__weakref__", "_value", "name", "path", "source", "tag")
+    __slots__ = ("__weakref__", "_local", "_value", "name", "path", "source", "tag")
 
     def __init__(self, value: Any, name: str | None = None, tag: str | None = None):
         if name is not None and not isinstance(name, str):
@@ -101,12 +107,17 @@ class State:
         self.tag = tag
         self.source = _creation_site()
         self.path: tuple[str, ...] | None = None
+        # Made while a JAX transform traces: a temporary of that trace, which may hold
+        # its tracers (a RandomState(key) inside jax.vmap).
+        self._local = not is_eval_trace(current_trace())
 
     @property
     def value(self) -> Any:
         """The current value; reading it is recorded by the active traces."""
-        if _STACK.frames:
+        frames = _STACK.frames
+        if frames:
             _record(self, write=False)
+            return _held_value(self, frames)
         return self._value
 
     @value.setter
@@ -115,13 +126,19 @@ class State:
             raise StateValueError(
                 f"Cannot assign a State to {self.label()}.value; assign its .value instead."
             )
-        self._check_structure(new_value)
-        if _STACK.frames:
+        frames = _STACK.frames
+        self._check_structure(new_value, current_value(self))
+        if frames:
+            _check_owned_trace(self, new_value, frames)
             _record(self, write=True)
-        self._value = new_value
+            frames[-1].values[id(self)] = new_value
+        else:
+            if not is_eval_trace(current_trace()):
+                _refuse_foreign_tracer(self, new_value)
+            self._value = new_value
 
-    def _check_structure(self, new_value: Any) -> None:
-        old_tree = jax.tree.structure(self._value)
+    def _check_structure(self, new_value: Any, old_value: Any) -> None:
+        old_tree = jax.tree.structure(old_value)
         new_tree = jax.tree.structure(new_value)
         if old_tree != new_tree:
             raise StateValueError(
@@ -131,7 +148,7 @@ class State:
             )
 
     def restore_value(self, value: Any) -> None:
-        """Set the value without recording a write (used by transforms)."""
+        """Set the stored value without recording a write (outside every trace)."""
         self._value = value
 
     def label(self) -> str:
@@ -144,11 +161,11 @@ class State:
 
     def describe(self) -> str:
         """``label (Type f32[3])``, the form errors use."""
-        return f"{self.label()} ({type(self).__name__} {short_type(self._value)})"
+        return f"{self.label()} ({type(self).__name__} {short_type(current_value(self))})"
 
     def __repr__(self) -> str:
         extra = f", name={self.name!r}" if self.name else ""
-        return f"{type(self).__name__}({short_type(self._value)}{extra})"
+        return f"{type(self).__name__}({short_type(current_value(self))}{extra})"
 
 
 class ShortTermState(State):
@@ -191,47 +208,58 @@ class _Stack(threading.local):
 
 _STACK = _Stack()
 
+# Held by every transform call from the first State read to the last write-back, so a
+# call is atomic for the States it touches when several threads call transforms.
+STATE_LOCK = threading.RLock()
+
 
 class StateTrace:
     """Records, in order, every State read and written while it is active.
 
-    Frames nest. A write is recorded by the innermost frames down to and including the
-    first *staging* frame (one with ``new_arg``, which turns a State's value into an
-    input of the trace it stages when first read). A read is recorded from the
-    innermost staging frame that already holds the State upwards, or by every frame,
-    outermost first, when none does.
-    Leaving the frame puts back every value it saw first, whatever happened.
+    Frames nest, per thread. Values a frame gives its States (a traced input on first
+    read, every write made inside it) are *held* by the frame: only code running in
+    this thread inside the frame sees them, and they are dropped when the frame exits,
+    so a traced value never reaches ``State._value`` or another thread.
+
+    A write is recorded by the innermost frames down to and including the first
+    *staging* frame (one with ``new_arg``). A read is recorded from the innermost
+    staging frame that already holds the State upwards, or by every frame, outermost
+    first, when none does.
 
     Args:
-      new_arg: ``new_arg(state) -> value`` called on first read in this frame;
-        the State holds the returned value until the frame exits.
-      restore: put the original values back on exit (default ``True``).
+      new_arg: ``new_arg(state) -> value`` called on first read in this frame; the
+        frame holds the returned value for the State until it exits.
+      values: ``{state: value}`` the frame holds from the start.
     """
 
-    def __init__(self, new_arg: Callable[[State], Any] | None = None, restore: bool = True):
+    def __init__(self, new_arg: Callable[[State], Any] | None = None,
+                 values: dict[State, Any] | None = None):
         self.new_arg = new_arg
-        self.restore = restore
+        self.values: dict[int, Any] = {}
+        self._kept: list[State] = []  # keeps the States behind ``values`` alive
+        for state, value in (values or {}).items():
+            self.values[id(state)] = value
+            self._kept.append(state)
+        self.jax_trace: Any = None
+        self.retyped: dict[int, Any] = {}  # States a nested write-back gave a batch axis
         self.states: list[State] = []
         self._index: dict[int, int] = {}
-        self.originals: list[Any] = []
         self.read_first: list[bool] = []
         self.was_read: list[bool] = []
         self.was_written: list[bool] = []
 
     def __enter__(self) -> Self:
+        self.jax_trace = current_trace()
         _STACK.frames.append(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
         popped = _STACK.frames.pop()
         assert popped is self, "StateTrace frames exited out of order"
-        if self.restore:
-            self.restore_originals()
 
-    def restore_originals(self) -> None:
-        """Put back the value each State had when this frame first saw it."""
-        for state, original in zip(self.states, self.originals):
-            state._value = original
+    def held(self, state: State) -> Any:
+        """The value this frame holds for ``state`` (KeyError when it holds none)."""
+        return self.values[id(state)]
 
     def _touch(self, state: State, write: bool) -> None:
         i = self._index.get(id(state))
@@ -239,12 +267,11 @@ class StateTrace:
             i = len(self.states)
             self._index[id(state)] = i
             self.states.append(state)
-            self.originals.append(state._value)
             self.read_first.append(not write)
             self.was_read.append(False)
             self.was_written.append(False)
             if not write and self.new_arg is not None:
-                state._value = self.new_arg(state)
+                self.values[id(state)] = self.new_arg(state)
         if write:
             self.was_written[i] = True
         else:
@@ -270,11 +297,26 @@ class StateTrace:
         i = self._index.get(id(state))
         return i is not None and self.was_read[i]
 
-    def original_value(self, state: State) -> Any:
-        return self.originals[self._index[id(state)]]
-
     def __iter__(self) -> Iterator[State]:
         return iter(self.states)
+
+
+def _held_value(state: State, frames: list[StateTrace]) -> Any:
+    key = id(state)
+    for frame in reversed(frames):
+        values = frame.values
+        if key in values:
+            return values[key]
+    return state._value
+
+
+def current_value(state: State) -> Any:
+    """The value ``state`` has for code running here: held by a frame, else stored.
+
+    Never records a read.
+    """
+    frames = _STACK.frames
+    return _held_value(state, frames) if frames else state._value
 
 
 def _record(state: State, write: bool) -> None:
@@ -298,5 +340,95 @@ def _record(state: State, write: bool) -> None:
 
 
 def active_traces() -> int:
-    """Number of active :class:`StateTrace` frames (0 outside every transform)."""
+    """Number of active :class:`StateTrace` frames on this thread (0 outside every transform)."""
     return len(_STACK.frames)
+
+
+# --------------------------------------------------------------------- foreign traces
+
+
+class OuterTransformError(RuntimeError):
+    """A State write under a plain JAX transform, which would leave a tracer in the State."""
+
+
+def _foreign_tracers(value: Any, own_trace: Any) -> bool:
+    return any(is_tracer(x) and x._trace is not own_trace for x in jax.tree.leaves(value))
+
+
+def _check_owned_trace(state: State, value: Any, frames: list[StateTrace]) -> None:
+    if not state._local and _foreign_tracers(value, frames[-1].jax_trace):
+        raise outer_transform_error([state], "An assignment")
+
+
+def _refuse_foreign_tracer(state: State, value: Any) -> None:
+    if not state._local and _foreign_tracers(value, None):
+        raise outer_transform_error([state], "An assignment")
+
+
+# What to use instead of a JAX transform that cannot carry State writes.
+_INSTEAD = {
+    "jax.jit": "vmapviz.transform.jit",
+    "jax.vmap": "vmapviz.transform.vmap2",
+    "jax.pmap": "vmapviz.transform.pmap2",
+    "jax.grad": "vmapviz.transform.grad",
+    "jax.value_and_grad": "vmapviz.transform.grad (return_value=True)",
+    "jax.lax.scan": "vmapviz.transform.scan",
+    "jax.lax.map": "vmapviz.transform.map",
+    "jax.lax.fori_loop": "vmapviz.transform.fori_loop",
+    "jax.lax.while_loop": "vmapviz.transform.while_loop",
+    "jax.lax.cond": "vmapviz.transform.cond",
+    "jax.lax.switch": "vmapviz.transform.switch",
+}
+
+
+def outer_transform_error(states: list[State], what: str) -> OuterTransformError:
+    """The error for State writes that an enclosing plain JAX transform cannot carry out."""
+    outer = enclosing_transform()
+    names = ", ".join(s.describe() for s in states)
+    plural = "States" if len(states) > 1 else "State"
+    instead = _INSTEAD.get(outer)
+    fix = (f"Use {instead} instead of {outer}: it carries State writes out of its trace."
+           if instead else
+           f"Move the State write outside {outer}, or pass the value in and out explicitly.")
+    if any(s.__class__.__name__ == "RandomState" for s in states):
+        fix += " A random draw writes its RandomState; pass key= to draw without writing."
+    return OuterTransformError(
+        f"{what} writes {plural} {names} inside {outer}, whose traced values cannot be "
+        f"stored in a State (they would outlive the trace). Nothing was written. {fix}"
+    )
+
+
+def guard_writes(states: list[State], values: list[Any], what: str) -> None:
+    """Raise :class:`OuterTransformError` before any of ``values`` is stored, if one holds
+    a tracer of a JAX trace that no active frame owns (an enclosing plain transform)."""
+    frames = _STACK.frames
+    if frames:
+        own = frames[-1].jax_trace
+    elif is_eval_trace(current_trace()):
+        return
+    else:
+        own = None
+    bad = [s for s, v in zip(states, values) if not s._local and _foreign_tracers(v, own)]
+    if bad:
+        raise outer_transform_error(bad, what)
+
+
+def commit(states: list[State], values: list[Any], what: str,
+           retyped: frozenset[int] = frozenset()) -> None:
+    """Store a transform's results in its States: all of them, or none (see
+    :func:`guard_writes`). Outside every frame the values are stored directly (their
+    structure was checked when the trace wrote them); inside, as recorded writes.
+
+    ``retyped`` holds the ids of States whose type the transform's write-back changed
+    on purpose (a batch axis added): an enclosing trace accepts their new type.
+    """
+    guard_writes(states, values, what)
+    frames = _STACK.frames
+    if frames:
+        for state, value in zip(states, values):
+            state.value = value
+            if id(state) in retyped:
+                frames[-1].retyped[id(state)] = value
+    else:
+        for state, value in zip(states, values):
+            state._value = value

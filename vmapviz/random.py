@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from ._state import State
+from ._state import STATE_LOCK, State
 
 __all__ = [
     "DEFAULT",
@@ -41,6 +41,8 @@ __all__ = [
     "rand",
     "randint",
     "randn",
+    "random",
+    "random_sample",
     "seed",
     "set_key",
     "split_key",
@@ -153,7 +155,10 @@ class RandomState(State):
     def _value(self) -> Any:
         raw = _VALUE_SLOT.__get__(self, RandomState)
         if _is_raw_key_data(raw):
-            raw = jax.random.wrap_key_data(raw)
+            # Made eagerly even when first read inside a trace: the key is this State's
+            # stored value, and a traced value must never be stored.
+            with jax.ensure_compile_time_eval():
+                raw = jax.random.wrap_key_data(raw)
             _VALUE_SLOT.__set__(self, raw)
         return raw
 
@@ -182,8 +187,9 @@ class RandomState(State):
             n = _int(n, "split_key: n")
             if n < 1:
                 raise ValueError(f"split_key: n must be a positive int, got {n}")
-        keys = jax.random.split(self.value, 2 if n is None else n + 1)
-        self.value = keys[0]
+        with STATE_LOCK:  # no two threads draw from the same key
+            keys = jax.random.split(self.value, 2 if n is None else n + 1)
+            self.value = keys[0]
         return keys[1] if n is None else keys[1:]
 
     def _key(self, key: Any) -> jax.Array:
@@ -234,6 +240,18 @@ class RandomState(State):
         """
         shape = tuple(_int(d, "rand: dimension") for d in dn)
         return jax.random.uniform(self._key(key), shape, dtype or jnp.float32)
+
+    def random(self, size=None, key=None, dtype=None) -> jax.Array:
+        """Uniform ``[0, 1)`` samples of shape ``size`` (NumPy's ``random``).
+
+        >>> RandomState(0).random((2, 3)).shape
+        (2, 3)
+        """
+        return jax.random.uniform(self._key(key), _shape(size), dtype or jnp.float32)
+
+    def random_sample(self, size=None, key=None, dtype=None) -> jax.Array:
+        """The same as :meth:`random` (NumPy's older name)."""
+        return self.random(size, key=key, dtype=dtype)
 
     def exponential(self, scale=None, size=None, key=None, dtype=None) -> jax.Array:
         """Exponential samples with mean ``scale`` (1 when ``None``).
@@ -431,6 +449,16 @@ def choice(a, size=None, replace=True, p=None, key=None) -> jax.Array:
 def permutation(x, axis=0, independent=False, key=None) -> jax.Array:
     """:meth:`RandomState.permutation` on :data:`DEFAULT`."""
     return DEFAULT.permutation(x, axis, independent, key=key)
+
+
+def random(size=None, key=None, dtype=None) -> jax.Array:
+    """:meth:`RandomState.random` on :data:`DEFAULT`."""
+    return DEFAULT.random(size, key=key, dtype=dtype)
+
+
+def random_sample(size=None, key=None, dtype=None) -> jax.Array:
+    """:meth:`RandomState.random_sample` on :data:`DEFAULT`."""
+    return DEFAULT.random_sample(size, key=key, dtype=dtype)
 
 
 def exponential(scale=None, size=None, key=None, dtype=None) -> jax.Array:

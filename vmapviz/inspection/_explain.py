@@ -117,13 +117,18 @@ def _state_warnings(e: Any, state_type: str) -> list[str]:
             f"state_out_axes filter declared; the {e.reason_out.split(':')[0]} scattered it "
             "onto a new axis 0. Declare it in state_out_axes to make this explicit."
         )
-        if e.axis_in is None and "promoted" not in e.reason_out and e.reason_in != (
-            "not read: written only"
-        ):
-            out.append(
-                f"{e.label} is read and written, so it will grow a new axis on every call. "
-                "Batch it on input with state_in_axes, or use the 'auto' policy."
-            )
+        if e.axis_in is None and e.reason_in != "not read: written only":
+            if "policy 'auto'" in e.reason_out:
+                out.append(
+                    f"{e.label} is read and written: it gained the batch axis on this call. "
+                    "Its leading size now equals the batch size, so on the next call the "
+                    "'auto' policy feeds it per lane instead of adding another axis."
+                )
+            else:
+                out.append(
+                    f"{e.label} is read and written, so it will grow a new axis on every "
+                    "call. Batch it on input with state_in_axes, or use the 'auto' policy."
+                )
     return out
 
 

@@ -20,6 +20,7 @@ import shutil
 import subprocess
 from typing import Any
 
+from ._escape import dot_escape
 from ._graph import report_graph
 from ._ir import Cluster, Graph
 
@@ -46,15 +47,6 @@ class DotNotFoundError(RuntimeError):
             "this error's `dot_source` attribute (paste it into any Graphviz viewer)."
         )
         self.dot_source = dot_source
-
-
-def dot_escape(text: str) -> str:
-    """Escape a string for a double-quoted DOT label (``\\n`` becomes a line break).
-
-    >>> dot_escape('say "hi"\\\\n')
-    'say \\\\"hi\\\\"\\\\\\\\n'
-    """
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def _node_lines(graph: Graph, ids: tuple[str, ...], indent: str) -> list[str]:

@@ -13,10 +13,10 @@ True
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from . import _ir
+from ._escape import html_escape
 from ._ir import Table
 
 __all__ = ["STYLE", "state_table", "table_html", "to_html"]
@@ -34,14 +34,14 @@ STYLE = """<style>
 
 def _cell(column: str, text: str) -> str:
     cls = ' class="vmapviz-reason"' if column == "Reason" else ""
-    return f"<td{cls}>{html.escape(text)}</td>"
+    return f"<td{cls}>{html_escape(text)}</td>"
 
 
 def table_html(table: Table) -> str:
     """One ``<table>`` with a caption; every cell HTML-escaped."""
     lines = ['<table class="vmapviz-table">',
-             f"<caption>{html.escape(table.title)}</caption>",
-             "<thead><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
+             f"<caption>{html_escape(table.title)}</caption>",
+             "<thead><tr>" + "".join(f"<th>{html_escape(c)}</th>" for c in table.columns)
              + "</tr></thead>", "<tbody>"]
     for row in table.rows:
         lines.append("<tr>" + "".join(_cell(c, x) for c, x in zip(table.columns, row))
@@ -61,7 +61,7 @@ def to_html(report: Any) -> str:
     head = f"{report.axes.transform} of {report.mapping} over {axes.axis_size} lanes" + (
         "" if axes.axis_name is None else f" (axis name {axes.axis_name})")
     tables = [_ir.state_table(report), _ir.leaf_table(report), _ir.key_table(report)]
-    parts = ['<div class="vmapviz-report">', STYLE, f"<h4>{html.escape(head)}</h4>"]
+    parts = ['<div class="vmapviz-report">', STYLE, f"<h4>{html_escape(head)}</h4>"]
     parts += [table_html(t) for t in tables if t is not None]
     parts.append("</div>")
     return "\n".join(parts) + "\n"

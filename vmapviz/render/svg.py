@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
-from xml.sax.saxutils import escape
 
+from ._escape import xml_escape
 from ._ir import ArrayView, AxisDiagram, AxisRow, KeySplit, axis_diagram
 
 __all__ = ["axis_svg", "diagram_svg", "xml_escape"]
@@ -39,15 +39,6 @@ START = 150  # arrows start right of the widest axis caption
 FILL = {"plain": "#ffffff", "batch": "#fdd0a2", "lane": "#e6550d", "broadcast": "#deebf7",
         "one": "#fdae6b"}
 ARROW = {"axis": "#e6550d", "moved": "#756bb1", "broadcast": "#969696", "split": "#31a354"}
-
-
-def xml_escape(text: str) -> str:
-    """Escape text for SVG content and attribute values.
-
-    >>> xml_escape('<a & "b">')
-    '&lt;a &amp; &quot;b&quot;&gt;'
-    """
-    return escape(text, {'"': "&quot;"})
 
 
 def _text(x: int, y: int, s: str, cls: str = "t", anchor: str = "start") -> str:

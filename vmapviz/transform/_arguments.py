@@ -18,7 +18,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from ._jax_private import abstract
+from .._jax_private import abstract
 
 __all__ = ["Call", "complete_static", "normalize_argnums", "parameter_names", "reinsert_static", "split_call"]
 
@@ -48,9 +48,11 @@ class Call:
         _check_leaves(self.leaves, self.leaf_names())
 
     def signature(self) -> tuple:
-        """Hashable cache key: structure, abstract value of each leaf, static values."""
+        """Hashable cache key: structure, abstract value of each leaf, static values with
+        their types (``1`` and ``True`` are different keys, as in ``jax.jit``)."""
         try:
-            return (self.treedef, tuple(abstract(x) for x in self.leaves), self.static)
+            static = tuple((where, type(v), v) for where, v in self.static)
+            return (self.treedef, tuple(abstract(x) for x in self.leaves), static)
         except TypeError:
             self.check()  # names the offending argument
             raise

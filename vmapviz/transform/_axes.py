@@ -146,16 +146,19 @@ def mapped_size(
 
 
 def normalize_state_axes(spec: Any, what: str = "state_in_axes") -> dict:
-    """``None`` -> ``{}``; a dict ``{axis: filter}``; a bare filter -> ``{0: filter}``."""
+    """``None`` -> ``{}``; a dict ``{axis: filter}``; a bare filter -> ``{0: filter}``.
+
+    A ``None`` key selects States that stay unbatched (broadcast in, written back as is).
+    """
     if spec is None:
         return {}
     if not isinstance(spec, dict):
         spec = {0: spec}
     out = {}
     for axis, flt in spec.items():
-        if not isinstance(axis, int) or isinstance(axis, bool):
+        if axis is not None and (not isinstance(axis, int) or isinstance(axis, bool)):
             raise TypeError(
-                f"{what} keys must be int axes, but got {axis!r}. Write "
+                f"{what} keys must be int axes or None, but got {axis!r}. Write "
                 f"{what}={{0: filter}} to batch the matching States along axis 0."
             )
         out[axis] = to_predicate(flt)

@@ -20,6 +20,7 @@ Array(6., dtype=float32)
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,12 +28,21 @@ import jax
 import jax.extend
 import jax.numpy as jnp
 
-from .._state import State
+from .._state import STATE_LOCK, State
 from ._axes import lane_struct
 from ._function import to_struct, write_back
 from ._tracing import Traced, trace_stateful
 
 __all__ = ["cond", "fori_loop", "scan", "switch", "while_loop"]
+
+
+def _atomic(fn: Callable) -> Callable:
+    """Run ``fn`` holding :data:`STATE_LOCK`: atomic for the States it touches."""
+    @functools.wraps(fn)
+    def locked(*args, **kwargs):
+        with STATE_LOCK:
+            return fn(*args, **kwargs)
+    return locked
 
 
 def _leaves_of(states: Sequence[State], values: dict) -> list:
@@ -80,21 +90,7 @@ def _promote_weak(leaves: list, out_avals: Sequence[Any]) -> list | None:
     return promoted if changed else None
 
 
-def _check_types(traced: Traced, what: str) -> None:
-    out_avals = traced.closed_jaxpr.out_avals[traced.n_out :]
-    i = 0
-    for s, tdef in zip(traced.written_states, traced.written_treedefs):
-        for x, new in zip(jax.tree.leaves(s.value), out_avals[i : i + tdef.num_leaves]):
-            old = jax.typeof(x)
-            if old.shape != new.shape:
-                raise ValueError(
-                    f"{what}: State {s.describe()} is written with type "
-                    f"{new.str_short(short_dtypes=True)} inside the body, but a State carried "
-                    "through a loop must keep its shape."
-                )
-        i += tdef.num_leaves
-
-
+@_atomic
 def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
          reverse: bool = False, unroll: int | bool = 1) -> tuple[Any, Any]:
     """``jax.lax.scan`` whose body may read and write States.
@@ -105,13 +101,12 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
     x_structs = jax.tree.map(lambda x: lane_struct(x, 0), xs)
     init_leaves, init_tree = jax.tree.flatten(init)
     n_carry = len(init_leaves)
-    traced = trace_stateful(f, (jax.tree.map(to_struct, init), x_structs), {})
+    traced = trace_stateful(f, (jax.tree.map(to_struct, init), x_structs), {}, what="scan", strict=True)
     promoted = _promote_weak(init_leaves, traced.closed_jaxpr.out_avals[:n_carry])
     if promoted is not None:
         init_leaves = promoted
         init_structs = jax.tree.unflatten(init_tree, [to_struct(x) for x in promoted])
-        traced = trace_stateful(f, (init_structs, x_structs), {})
-    _check_types(traced, "scan")
+        traced = trace_stateful(f, (init_structs, x_structs), {}, what="scan", strict=True)
     carried = list(traced.written_states)
     start = {id(s): s.value for s in _unique([*traced.read_states, *carried])}
 
@@ -127,12 +122,13 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
     (user, states), ys = jax.lax.scan(body, (init_leaves, state_init), xs, length=length,
                                       reverse=reverse, unroll=unroll)
     write_back(carried, traced.written_treedefs,
-               [x for v in states for x in jax.tree.leaves(v)])
+               [x for v in states for x in jax.tree.leaves(v)], "scan")
     out_tree = traced.out_tree
     carry_tree, y_tree = out_tree.children() if out_tree.num_nodes > 1 else (init_tree, None)
     return jax.tree.unflatten(carry_tree, user), jax.tree.unflatten(y_tree, ys)
 
 
+@_atomic
 def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
     """``jax.lax.switch`` whose branches may read and write States.
 
@@ -140,7 +136,7 @@ def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
     its current value through.
     """
     structs = jax.tree.map(to_struct, operands)
-    traces = [trace_stateful(br, structs, {}) for br in branches]
+    traces = [trace_stateful(br, structs, {}, what="switch", strict=True) for br in branches]
     reads = _unique(s for t in traces for s in t.read_states)
     writes = _unique(s for t in traces for s in t.written_states)
     touched = _unique([*reads, *writes])
@@ -156,7 +152,7 @@ def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
 
     state_vals = [s.value for s in touched]
     outs, written = jax.lax.switch(index, [make(t) for t in traces], *op_leaves, *state_vals)
-    write_back(writes, treedefs, [x for v in written for x in jax.tree.leaves(v)])
+    write_back(writes, treedefs, [x for v in written for x in jax.tree.leaves(v)], "switch")
     return jax.tree.unflatten(traces[0].out_tree, outs)
 
 
@@ -166,23 +162,25 @@ def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any) -> 
     return switch(index, [false_fun, true_fun], *operands)
 
 
+@_atomic
 def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any) -> Any:
     """``jax.lax.while_loop`` whose body may read and write States (the condition reads)."""
     init_leaves, init_tree = jax.tree.flatten(init_val)
-    body_t = trace_stateful(body_fun, (jax.tree.map(to_struct, init_val),), {})
+    body_t = trace_stateful(body_fun, (jax.tree.map(to_struct, init_val),), {},
+                            what="while_loop", strict=True)
     promoted = _promote_weak(init_leaves, body_t.closed_jaxpr.out_avals[: len(init_leaves)])
     if promoted is not None:
         init_leaves = promoted
         init_val = jax.tree.unflatten(init_tree, promoted)
-        body_t = trace_stateful(body_fun, (jax.tree.map(to_struct, init_val),), {})
+        body_t = trace_stateful(body_fun, (jax.tree.map(to_struct, init_val),), {},
+                            what="while_loop", strict=True)
     structs = jax.tree.map(to_struct, init_val)
-    cond_t = trace_stateful(cond_fun, (structs,), {})
+    cond_t = trace_stateful(cond_fun, (structs,), {}, what="while_loop", strict=True)
     if cond_t.written_states:
         raise ValueError(
             f"while_loop: cond_fun writes State {cond_t.written_states[0].describe()}; the "
             "condition may read States but not write them."
         )
-    _check_types(body_t, "while_loop")
     carried = list(body_t.written_states)
     start = {id(s): s.value
              for s in _unique([*body_t.read_states, *cond_t.read_states, *carried])}
@@ -204,7 +202,7 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any) -> Any:
     user, states = jax.lax.while_loop(cond_fn, body_fn,
                                       (init_leaves, [start[id(s)] for s in carried]))
     write_back(carried, body_t.written_treedefs,
-               [x for v in states for x in jax.tree.leaves(v)])
+               [x for v in states for x in jax.tree.leaves(v)], "while_loop")
     return jax.tree.unflatten(init_tree, user)
 
 

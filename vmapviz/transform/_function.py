@@ -24,7 +24,8 @@ from typing import Any
 import jax
 import jax.extend
 
-from .._state import State
+from .._jax_private import abstract
+from .._state import STATE_LOCK, State, commit
 from ._arguments import (
     Call,
     complete_static,
@@ -33,7 +34,6 @@ from ._arguments import (
     reinsert_static,
     split_call,
 )
-from ._jax_private import abstract
 from ._tracing import Traced, leak_hint, trace_stateful
 
 __all__ = ["CacheEntry", "StatefulFunction", "jit"]
@@ -134,14 +134,16 @@ class StatefulFunction:
         return self._entry(key).traced.out_tree
 
     def clear_cache(self) -> None:
-        self._cache.clear()
+        with STATE_LOCK:
+            self._cache.clear()
 
     # ------------------------------------------------------------------ tracing
 
     def make_jaxpr(self, *args, **kwargs):
         """Trace (if not cached) and return the ClosedJaxpr for these arguments."""
         call = self._split(args, kwargs)
-        return self._lookup(call, call.signature()).jaxpr
+        with STATE_LOCK:
+            return self._lookup(call, call.signature()).jaxpr
 
     def _lookup(self, call: Call, key: Any) -> CacheEntry:
         entry = self._cache.get(key)
@@ -153,7 +155,7 @@ class StatefulFunction:
         kwarg_structs = jax.tree.map(to_struct, call.dyn_kwargs)
         traced = trace_stateful(
             self.fun, arg_structs, kwarg_structs, axis_env=self.axis_env,
-            rebuild=functools.partial(reinsert_static, call.static),
+            rebuild=functools.partial(reinsert_static, call.static), what=f"jit of {self.name}",
         )
         self.trace_count += 1
         entry = CacheEntry(traced)
@@ -168,6 +170,10 @@ class StatefulFunction:
         """Run the traced jaxpr (compiled) and write the written States back."""
         call = self._split(args, kwargs)
         key = call.signature()
+        with STATE_LOCK:
+            return self._call(call, key)
+
+    def _call(self, call: Call, key: Any):
         entry = self._lookup(call, key)
         state_leaves = _gather(entry.traced)
         if state_leaves is None:  # a State changed shape or dtype since the trace
@@ -182,7 +188,7 @@ class StatefulFunction:
         except jax.errors.UnexpectedTracerError as err:
             self._cache.pop(key, None)
             raise leak_hint(err) from err
-        write_back(t.written_states, t.written_treedefs, outs[t.n_out:])
+        write_back(t.written_states, t.written_treedefs, outs[t.n_out:], f"jit of {self.name}")
         return jax.tree.unflatten(t.out_tree, outs[: t.n_out])
 
 
@@ -197,13 +203,16 @@ def _gather(traced: Traced) -> list | None:
     return leaves
 
 
-def write_back(states: Sequence[State], treedefs: Sequence[Any], leaves: Sequence[Any]) -> None:
-    """Assign each State its slice of ``leaves`` (recorded as a write)."""
+def write_back(states: Sequence[State], treedefs: Sequence[Any], leaves: Sequence[Any],
+               what: str) -> None:
+    """Give each State its slice of ``leaves``: all of them, or none (:func:`commit`)."""
+    values = []
     i = 0
-    for state, treedef in zip(states, treedefs):
+    for treedef in treedefs:
         n = treedef.num_leaves
-        state.value = jax.tree.unflatten(treedef, leaves[i : i + n])
+        values.append(jax.tree.unflatten(treedef, leaves[i : i + n]))
         i += n
+    commit(list(states), values, what)
 
 
 def jit(

@@ -18,9 +18,14 @@ from typing import Any
 
 import jax
 
-from .._state import State, StateTrace
+from .._state import STATE_LOCK, State, StateTrace, guard_writes
+from ._tracing import check_writes, state_avals
 
 __all__ = ["grad"]
+
+
+def _name(fun: Any) -> str:
+    return getattr(fun, "__name__", type(fun).__name__)
 
 
 def _is_state(x: Any) -> bool:
@@ -74,6 +79,10 @@ def grad(
 
     @functools.wraps(fun)
     def grad_fun(*args, **kwargs):
+        with STATE_LOCK:
+            return _grad_call(args, kwargs)
+
+    def _grad_call(args, kwargs):
         for i in argnums_t:
             if not -len(args) <= i < len(args):
                 raise ValueError(
@@ -87,27 +96,25 @@ def grad(
             call_args = list(args)
             for i, a in zip(argnums_t, diff_args):
                 call_args[i] = a
-            frame = StateTrace()
-            try:
-                for s, v in zip(states, state_values):
-                    s._value = v
-                with frame:
-                    out = fun(*call_args, **kwargs)
-                    written = frame.written_states
-                    written_values = [s._value for s in written]
-            finally:
-                for s, v in zip(states, outer_values):
-                    s._value = v
+            frame = StateTrace(values=dict(zip(states, state_values)))
+            with frame:
+                out = fun(*call_args, **kwargs)
+            written = frame.written_states
+            values = [frame.held(s) for s in written]
+            check_writes(f"grad of {_name(fun)}", written, values,
+                         lambda s: [state_avals(s)])
             holder["written"] = written
             loss, aux = out if has_aux else (out, None)
-            return loss, (loss, aux, written_values)
+            return loss, (loss, aux, values)
 
         diff = (0,) + tuple(i + 1 for i in argnums_t)
         diff_args = [args[i] for i in argnums_t]
         grads, (loss, aux, written_values) = jax.grad(
             pure, argnums=diff, has_aux=True, holomorphic=holomorphic, allow_int=allow_int
         )(outer_values, *diff_args)
-        for s, v in zip(holder["written"], written_values):
+        written = holder["written"]
+        guard_writes(written, written_values, f"grad of {_name(fun)}")
+        for s, v in zip(written, written_values):
             s.value = v
         state_grads = jax.tree.unflatten(states_tree, grads[0])
         arg_grads = grads[1:]

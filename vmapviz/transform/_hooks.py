@@ -12,6 +12,7 @@ Records are only built while someone observes, so an unobserved call pays nothin
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -42,11 +43,23 @@ def observing() -> bool:
 
 
 def emit_if_observed(make: Callable[[], Any]) -> None:
-    """Build a record with ``make()`` and hand it to every observer, if there are any."""
+    """Build a record with ``make()`` and hand it to every observer, if there are any.
+
+    An observer never changes the call it watches: an exception it raises becomes a
+    ``RuntimeWarning`` naming it, and the call goes on (States are written, or not,
+    exactly as without observers).
+    """
     if _OBSERVERS:
         record = make()
         for fn in _OBSERVERS:
-            fn(record)
+            try:
+                fn(record)
+            except Exception as err:  # noqa: BLE001 - an observer must not break the call
+                name = getattr(fn, "__qualname__", None) or repr(fn)
+                warnings.warn(
+                    f"observer {name} raised {type(err).__name__}: {err} (on a "
+                    f"{type(record).__name__}); the call went on.",
+                    RuntimeWarning, stacklevel=2)
 
 
 @contextlib.contextmanager

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import collections
 import functools
-import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
 import jax.extend
 
-from .._state import State
+from .._state import STATE_LOCK, State
 from ..random import RandomState
 from . import _hooks as hooks
 from . import _records as rec
@@ -51,7 +50,7 @@ from ._axes import (
 )
 from ._cache import describe_key, describe_miss
 from ._errors import MappingError
-from ._plan import Plan, StateIn, build_plan
+from ._plan import Plan, StateIn, build_plan, transform_name, written_only_avals
 from ._tracing import leak_hint, trace_stateful
 
 __all__ = ["StatefulMapping", "pmap2", "vmap2"]
@@ -130,8 +129,7 @@ class StatefulMapping:
             self._names, self.static_argnums, self.static_argnames
         )
         self._cache: collections.OrderedDict[Any, Plan] = collections.OrderedDict()
-        self._promoted: weakref.WeakSet = weakref.WeakSet()
-        self._warned: weakref.WeakSet = weakref.WeakSet()
+        self._filters = (*self.state_in_axes.values(), *self.state_out_axes.values())
         functools.update_wrapper(self, fun, assigned=("__doc__",), updated=())
 
     def __repr__(self) -> str:
@@ -176,7 +174,8 @@ class StatefulMapping:
         return self._plan(key).traced.written_states
 
     def clear_cache(self) -> None:
-        self._cache.clear()
+        with STATE_LOCK:
+            self._cache.clear()
 
     # ------------------------------------------------------------------ inspection
 
@@ -201,12 +200,16 @@ class StatefulMapping:
     def __call__(self, *args, **kwargs):
         call = self._split(args, kwargs)
         key = call.signature()
+        with STATE_LOCK:
+            return self._call(call, key)
+
+    def _call(self, call: Call, key: Any):
         plan = self._cache.get(key)
         state_leaves = None
         if plan is not None:
             state_leaves = plan.gather_states()
-            if state_leaves is None:  # a State changed shape since the trace
-                reason = plan.state_change_reason()
+            reason = plan.stale_reason(state_leaves is None)
+            if reason is not None:
                 plan = None
             else:
                 self._cache.move_to_end(key)
@@ -215,9 +218,10 @@ class StatefulMapping:
             reason = describe_miss(key, list(self._cache), call.leaf_names())
         if plan is None:
             plan = self._trace(call)
-            self._cache[key] = plan
-            if len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+            if plan.cacheable:
+                self._cache[key] = plan
+                if len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
             hooks.emit_if_observed(lambda: self._cache_record(key, False, reason))
             state_leaves = plan.gather_states()
         if hooks.observing():
@@ -242,10 +246,21 @@ class StatefulMapping:
 
     # ------------------------------------------------------------------ tracing
 
+    def _in_axes_for(self, call: Call) -> Any:
+        """``in_axes`` without the entries of static positional arguments, when it has
+        one entry per positional argument (as ``jax.pmap`` and brainstate spell it)."""
+        in_axes = self.in_axes
+        if not isinstance(in_axes, (tuple, list)):
+            return in_axes
+        static_pos = [where for where, _ in call.static if isinstance(where, int)]
+        if static_pos and len(in_axes) == len(call.dyn_args) + len(static_pos):
+            return tuple(ax for i, ax in enumerate(in_axes) if i not in static_pos)
+        return in_axes
+
     def _trace(self, call: Call) -> Plan:
         call.check()
         names = call.leaf_names()
-        axes = leaf_axes(self.in_axes, call.dyn_args, call.dyn_kwargs, names)
+        axes = leaf_axes(self._in_axes_for(call), call.dyn_args, call.dyn_kwargs, names)
         axes = [check_axis(ax, x, nm) for ax, x, nm in zip(axes, call.leaves, names)]
         sized = [
             (x.shape[ax], ax, f"{nm} of type {jax.typeof(x).str_short()}")
@@ -261,22 +276,39 @@ class StatefulMapping:
                 "over is an argument, so the axis size is unknown while tracing. Specify "
                 "'axis_size'."
             )
+        paths = _module_paths(self.origin_fun)
+        per_lane: dict[int, str] = {}
+        while True:
+            plan = self._trace_with(call, axes, sized, n_known, paths, per_lane)
+            more = plan.auto_per_lane() if self.unexpected_out_state_mapping == "auto" else {}
+            more = {k: v for k, v in more.items() if k not in per_lane}
+            if not more:
+                break
+            per_lane.update(more)  # traced again with these States fed per lane
+        plan.warn_policy()
+        return plan
+
+    def _trace_with(self, call, axes, sized, n_known, paths, per_lane) -> Plan:
         lane_leaves = [lane_struct(x, ax) for x, ax in zip(call.leaves, axes)]
         lane_args, lane_kwargs = jax.tree.unflatten(call.treedef, lane_leaves)
-        paths = _module_paths(self.origin_fun)
         decided: dict[int, StateIn] = {}
 
         def state_input(state: State) -> list:
-            decision = self._state_in(state, paths.get(id(state)), n_known)
+            decision = self._state_in(state, paths.get(id(state)), per_lane)
             decided[id(state)] = decision
             return decision.lane_avals
+
+        def write_avals(state: State) -> list:
+            return written_only_avals(self, state, paths.get(id(state), ()), n_known)
 
         axis_env = [(self.axis_name, n_known)] if self.axis_name is not None else None
         traced = trace_stateful(
             self.origin_fun, lane_args, lane_kwargs, state_input=state_input,
             axis_env=axis_env, rebuild=functools.partial(reinsert_static, call.static),
+            what=f"{self._transform} of {self.name}", write_avals=write_avals,
         )
         self.trace_count += 1
+        sized = list(sized)
         for state in traced.read_states:
             d = decided[id(state)]
             if d.axis is not None and d.kind == "batched":
@@ -284,22 +316,27 @@ class StatefulMapping:
         n = mapped_size(sized, self.axis_size)
         return build_plan(self, call, axes, n, traced, decided, paths)
 
-    def _state_in(self, state: State, path: tuple | None, n: int | None) -> StateIn:
+    @property
+    def _transform(self) -> str:
+        return transform_name(self.mapping_fn)
+
+    def _state_in(self, state: State, path: tuple | None, per_lane: dict) -> StateIn:
         path = path or ()
+        if id(state) in per_lane:
+            return StateIn.batched(state, 0, per_lane[id(state)])
         for axis, flt in self.state_in_axes.items():
             if flt(path, state):
-                return StateIn.batched(state, axis, f"state_in_axes {{{axis}: {flt!r}}} matched")
+                why = f"state_in_axes {{{axis}: {flt!r}}} matched"
+                if axis is None:
+                    return StateIn.broadcast(state, f"{why}: shared by every lane")
+                return StateIn.batched(state, axis, why)
         if isinstance(state, RandomState):
             return StateIn.random(state)
-        if state in self._promoted:
-            leaves = jax.tree.leaves(state._value)
-            if n is not None and all(getattr(x, "shape", ())[:1] == (n,) for x in leaves):
-                return StateIn.batched(
-                    state, 0,
-                    "promoted by the 'auto' policy: its write was scattered on an earlier "
-                    "call and its leading size equals the batch size",
-                )
         return StateIn.broadcast(state)
+
+    def _filter_results(self, state: State, path: tuple) -> tuple:
+        """What every filter says of ``state``: part of a cached plan's decisions."""
+        return tuple(f(path, state) for f in self._filters)
 
 
 def _module_paths(fun: Any) -> dict[int, tuple]:

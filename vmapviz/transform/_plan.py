@@ -15,12 +15,13 @@ import warnings
 import jax
 import jax.extend
 
-from .._state import State, short_type
+from .._jax_private import Abstract, abstract, aval_type, is_tracer, lane_axes
+from .._state import State, StateValueError, commit, current_value, short_type
 from . import _hooks as hooks
 from . import _records as rec
 from ._axes import broadcast_prefix, lane_struct
+from ._cache import describe_aval
 from ._errors import BatchAxisError, MappingError
-from ._jax_private import Abstract, abstract, aval_type, lane_axes
 from ._keys import key_record, split_for_lanes
 from ._propagate import batched_outputs
 from ._shard import shard_lanes
@@ -46,7 +47,7 @@ class StateIn:
 
     @classmethod
     def batched(cls, state: State, axis: int, reason: str) -> StateIn:
-        leaves = jax.tree.leaves(state._value)
+        leaves = jax.tree.leaves(current_value(state))
         outer = tuple(jax.typeof(x) for x in leaves)
         lane, sizes = [], set()
         for x, aval in zip(leaves, outer):
@@ -68,15 +69,15 @@ class StateIn:
         return cls("batched", axis, reason, lane, outer, sizes.pop() if sizes else None)
 
     @classmethod
-    def broadcast(cls, state: State) -> StateIn:
-        leaves = jax.tree.leaves(state._value)
+    def broadcast(cls, state: State,
+                  reason: str = "no state_in_axes filter matched: shared by every lane") -> StateIn:
+        leaves = jax.tree.leaves(current_value(state))
         outer = tuple(jax.typeof(x) for x in leaves)
-        return cls("broadcast", None, "no state_in_axes filter matched: shared by every lane",
-                   [lane_struct(x, None) for x in leaves], outer)
+        return cls("broadcast", None, reason, [lane_struct(x, None) for x in leaves], outer)
 
     @classmethod
     def random(cls, state: State) -> StateIn:
-        leaves = jax.tree.leaves(state._value)
+        leaves = jax.tree.leaves(current_value(state))
         outer = tuple(jax.typeof(x) for x in leaves)
         return cls("random", 0, "RandomState: its key is split into one key per lane",
                    [lane_struct(x, None) for x in leaves], outer)
@@ -91,6 +92,8 @@ class StateOut:
     reason: str
     batched: bool
     discard: bool  # a RandomState's per-lane keys: dropped, the state keeps the split key
+    warning: str | None = None  # said once the plan is final (policy 'warn' / 'auto')
+    policy: bool = False  # its axis was chosen by unexpected_out_state_mapping
 
 
 class Plan:
@@ -113,6 +116,12 @@ class Plan:
         self.paths = paths
         self._batched_jaxpr = None
         self._read_treedefs = traced.read_treedefs
+        self._filter_results = mapping._filter_results
+        self._decisions = self._decision_inputs()
+        self.cacheable = not any(is_tracer(c) for c in traced.closed_jaxpr.consts)
+        read = {id(s) for s, d in zip(traced.read_states, self.state_in) if d.axis is not None}
+        self._retyped = frozenset(id(o.state) for o in state_out
+                                  if o.axis is not None and id(o.state) not in read)
         self._random_leaves = self._random_leaf_positions()
         self._build_runner(mapping)
 
@@ -200,31 +209,85 @@ class Plan:
             leaves.extend(vals)
         return leaves
 
+    def _decision_inputs(self) -> list:
+        """What decided each touched State's batching: its type and every filter's answer."""
+        return [(s, type(s), self._filter_results(s, self.paths.get(id(s), ())))
+                for s in self.traced.touched_states()]
+
+    def stale_reason(self, types_changed: bool) -> str | None:
+        """Why this plan no longer fits the States (None when it does)."""
+        if types_changed:
+            return self.state_change_reason()
+        for s, kind, results in self._decisions:
+            if type(s) is not kind:
+                return (f"state {s.label()}: now a {type(s).__name__}, before a {kind.__name__} "
+                        "(its batching is decided again)")
+            now = self._filter_results(s, self.paths.get(id(s), ()))
+            if now != results:
+                return (f"state {s.label()}: the state_in_axes / state_out_axes filters now "
+                        f"answer {_answers(now)}, before {_answers(results)} (tag "
+                        f"{s.tag!r}); its batching is decided again")
+        return None
+
     def state_change_reason(self) -> str:
         for state, d in zip(self.traced.read_states, self.state_in):
-            now = tuple(jax.typeof(x) for x in jax.tree.leaves(state._value))
-            if tuple(abstract(x) for x in jax.tree.leaves(state._value)) != d.outer_sigs:
-                before = ", ".join(aval_type(a) for a in d.outer_avals)
+            now = tuple(abstract(x) for x in jax.tree.leaves(current_value(state)))
+            if now != d.outer_sigs:
+                before = ", ".join(aval_type(a) for a in d.outer_sigs)
                 after = ", ".join(aval_type(a) for a in now)
+                if before == after:
+                    before = ", ".join(describe_aval(a) for a in d.outer_sigs)
+                    after = ", ".join(describe_aval(a) for a in now)
                 return f"state {state.label()}: now {after}, before {before}"
         return "a State changed type"
 
+    def auto_per_lane(self) -> dict[int, str]:
+        """Under policy 'auto': States read and written, undeclared, whose write varies by
+        lane and whose leading size already equals the batch size. They are fed per lane
+        on axis 0 (a second trace), so they keep their shape instead of gaining an axis."""
+        out = {}
+        for o in self.state_out:
+            d = self._state_in_of(o.state)
+            if o.policy and d is not None and d.kind == "broadcast" and all(
+                    len(a.shape) > 0 and a.shape[0] == self.n for a in d.outer_avals):
+                out[id(o.state)] = (
+                    "policy 'auto': read and written with a value that varies by lane, and "
+                    f"its leading size equals the batch size {self.n}: fed per lane on axis 0")
+        return out
+
+    def _state_in_of(self, state: State) -> StateIn | None:
+        for s, d in zip(self.traced.read_states, self.state_in):
+            if s is state:
+                return d
+        return None
+
+    def warn_policy(self) -> None:
+        """Say the warnings the write-back policy asked for (once the plan is final)."""
+        for o in self.state_out:
+            if o.warning is not None:
+                warnings.warn(o.warning, UserWarning, stacklevel=_user_stacklevel())
+
     def write_back(self, result) -> None:
+        """Store every written State and every split key: all of them, or none."""
         outs, new_keys = result
         t = self.traced
         before = None
         if hooks.observing():
-            before = [short_type(o.state._value) for o in self.state_out]
+            before = [short_type(current_value(o.state)) for o in self.state_out]
+        states, values = [], []
         i = t.n_out
         for out, tdef in zip(self.state_out, t.written_treedefs):
             if not out.discard:
-                out.state.value = jax.tree.unflatten(tdef, outs[i : i + tdef.num_leaves])
+                states.append(out.state)
+                values.append(jax.tree.unflatten(tdef, outs[i : i + tdef.num_leaves]))
                 i += tdef.num_leaves
         k = 0
         for state, d, tdef in zip(t.read_states, self.state_in, self._read_treedefs):
             if d.kind == "random":
-                state.value = jax.tree.unflatten(tdef, new_keys[k : k + tdef.num_leaves])
+                states.append(state)
+                values.append(jax.tree.unflatten(tdef, new_keys[k : k + tdef.num_leaves]))
                 k += tdef.num_leaves
+        commit(states, values, f"{self.transform} of {self.mapping_name}", self._retyped)
         if before is not None:
             hooks.emit_if_observed(lambda: self._write_record(before))
 
@@ -282,13 +345,13 @@ class Plan:
         order = list(t.read_states) + [s for s in t.written_states if id(s) not in read]
         entries = []
         for s in order:
-            leaves = jax.tree.leaves(s._value)
+            leaves = jax.tree.leaves(current_value(s))
             aval = jax.typeof(leaves[0]) if len(leaves) == 1 else None
             path = self.paths.get(id(s))
             entries.append(rec.StateRecord(
                 label=s.label(), type=type(s).__name__,
                 shape=tuple(aval.shape) if aval is not None else (),
-                dtype=str(aval.dtype) if aval is not None else short_type(s._value),
+                dtype=str(aval.dtype) if aval is not None else short_type(current_value(s)),
                 path=".".join(path) if path else None, source=s.source,
                 read=id(s) in read, written=id(s) in written,
             ))
@@ -309,7 +372,7 @@ class Plan:
             entries.append(self._state_axis_record(s, d.outer_avals, d.lane_avals, d.axis,
                                                    d.reason, o))
         for o in outs.values():
-            avals = tuple(jax.typeof(x) for x in jax.tree.leaves(o.state._value))
+            avals = tuple(jax.typeof(x) for x in jax.tree.leaves(current_value(o.state)))
             entries.append(self._state_axis_record(o.state, avals, avals, None,
                                                    "not read: written only", o))
         out_avals = t.closed_jaxpr.out_avals[: t.n_out]
@@ -359,12 +422,12 @@ class Plan:
         entries = []
         for o, b in zip(self.state_out, before):
             if not o.discard:
-                entries.append(rec.WriteRecord(o.state.label(), b, short_type(o.state._value),
+                entries.append(rec.WriteRecord(o.state.label(), b, short_type(current_value(o.state)),
                                                o.axis))
         for s, d in zip(self.traced.read_states, self.state_in):
             if d.kind == "random":
-                entries.append(rec.WriteRecord(s.label(), short_type(s._value),
-                                               short_type(s._value), None))
+                entries.append(rec.WriteRecord(s.label(), short_type(current_value(s)),
+                                               short_type(current_value(s)), None))
         return rec.WriteBackRecord(self.mapping_name, tuple(entries))
 
 
@@ -418,47 +481,138 @@ def build_plan(mapping, call, axes, n, traced: Traced, decided: dict, paths: dic
         in_batched.extend([decided[id(s)].kind != "broadcast"] * tdef.num_leaves)
     out_b = batched_outputs(traced.closed_jaxpr, in_batched, mapping.axis_name)
     outs_batched = out_b[: traced.n_out]
+    out_avals = traced.closed_jaxpr.out_avals
     out_axes = _output_axes(mapping.out_axes, traced, outs_batched)
+    for j, (ax, aval) in enumerate(zip(out_axes, out_avals)):
+        _check_out_axis(ax, aval, f"output {j} ({aval_type(aval)} in each lane)", "out_axes")
     state_out = []
     i = traced.n_out
     for s, tdef in zip(traced.written_states, traced.written_treedefs):
+        lane = out_avals[i : i + tdef.num_leaves]
         batched = any(out_b[i : i + tdef.num_leaves])
         i += tdef.num_leaves
-        state_out.append(_state_out(mapping, s, batched, decided, paths, n))
+        o = _state_out(mapping, s, batched, decided, paths, n, lane)
+        if o.axis is not None and not o.discard:
+            for aval in lane:
+                _check_out_axis(o.axis, aval, f"State {s.describe()} ({aval_type(aval)} in "
+                                "each lane)", "state_out_axes")
+        state_out.append(o)
     return Plan(mapping, call, axes, n, traced, decided, in_batched, outs_batched, out_axes,
                 state_out, paths)
 
 
-def _state_out(mapping, s: State, batched: bool, decided: dict, paths: dict, n: int) -> StateOut:
+def _check_out_axis(axis: int | None, lane_aval, what: str, spec: str) -> None:
+    """An out axis must fit the lane value's rank plus the new batch axis."""
+    if axis is None:
+        return
+    rank = len(lane_aval.shape) + 1
+    if not -rank <= axis < rank:
+        raise MappingError(
+            f"{spec} puts the batch axis of {what} at axis {axis}, but with the batch axis "
+            f"it has rank {rank}, so the axis must be in [{-rank}, {rank - 1}]."
+        )
+
+
+def transform_name(mapping_fn) -> str:
+    """``vmap2``, ``pmap2`` or ``shard_map``: how records and messages name a mapping."""
+    return {jax.pmap: "pmap2", jax.shard_map: "shard_map"}.get(_base(mapping_fn), "vmap2")
+
+
+def _drop_axis(avals: list, axis: int) -> list | None:
+    out = []
+    for a in avals:
+        rank = len(a.shape)
+        ax = axis + rank if axis < 0 else axis
+        if not 0 <= ax < rank:
+            return None
+        out.append(Abstract(a.shape[:ax] + a.shape[ax + 1 :], a.dtype, a.weak_type))
+    return out
+
+
+def _first_match(axes_spec: dict, path: tuple, s: State):
+    return next(((ax, f) for ax, f in axes_spec.items() if f(path, s)), None)
+
+
+def written_only_avals(mapping, s: State, path: tuple, n: int | None) -> list | None:
+    """Per-lane types a State written without being read may take: its value without the
+    batch axis a filter gives it, or its whole value (it then gains the batch axis).
+    None when no filter matches: the write-back decides once it knows whether the new
+    value varies by lane."""
+    matched = _first_match(mapping.state_in_axes, path, s)
+    if matched is None or matched[0] is None:
+        matched = _first_match(mapping.state_out_axes, path, s)
+    if matched is None:
+        return None
+    whole = [abstract(x) for x in jax.tree.leaves(current_value(s))]
+    options = [whole]
+    axis = matched[0]
+    if axis is not None:
+        lane = _drop_axis(whole, axis)
+        if lane is not None and (n is None or all(
+                a.shape[axis] == n for a in whole if len(a.shape) > abs(axis))):
+            options.insert(0, lane)
+    return options
+
+
+def _answers(results: tuple) -> str:
+    return "(" + ", ".join("yes" if r else "no" for r in results) + ")"
+
+
+def _state_out(mapping, s: State, batched: bool, decided: dict, paths: dict, n: int,
+               lane: list) -> StateOut:
     d = decided.get(id(s))
-    if d is None:  # written without being read: its input axis comes from the filters alone
-        path = paths.get(id(s), ())
-        in_axis = next((ax for ax, f in mapping.state_in_axes.items() if f(path, s)), None)
-    elif d.kind == "random":
+    path = paths.get(id(s), ())
+    if d is not None and d.kind == "random":
         return StateOut(s, None, "RandomState: lane keys dropped; keeps the split key",
                         batched, True)
+    if d is None:  # written without being read: its input axis comes from the filters alone
+        matched = _first_match(mapping.state_in_axes, path, s)
+        in_axis = None if matched is None else matched[0]
     else:
         in_axis = d.axis
-    path = paths.get(id(s), ())
-    declared = next(((ax, f) for ax, f in mapping.state_out_axes.items() if f(path, s)), None)
+    declared = _first_match(mapping.state_out_axes, path, s)
+    whole = [abstract(x) for x in jax.tree.leaves(current_value(s))]
+    rank = max((len(a.shape) for a in whole), default=0)
     if in_axis is not None:
-        rank = max((len(jax.typeof(x).shape) for x in jax.tree.leaves(s._value)), default=0)
-        if declared is not None and not _same_axis(declared[0], in_axis, rank):
+        if declared is not None and declared[0] is not None and not _same_axis(
+                declared[0], in_axis, rank):
             raise BatchAxisError(
                 f"State {s.describe()} is batched on input axis {in_axis} but state_out_axes "
                 f"maps it to axis {declared[0]}. A State keeps its batch axis: use the same "
                 "axis in both, or exclude it from one filter."
             )
-        return StateOut(s, in_axis, f"written back on axis {in_axis}, the axis it entered on",
-                        batched, False)
+        why = f"written back on axis {in_axis}, the axis it entered on"
+        if declared is not None and declared[0] is None:
+            why += f" (state_out_axes {{None: {declared[1]!r}}} does not unbatch a batched State)"
+        return StateOut(s, in_axis, why, batched, False)
+    if declared is not None and declared[0] is None:
+        if batched:
+            raise BatchAxisError(
+                f"State {s.describe()} is declared unbatched on output (state_out_axes "
+                f"{{None: {declared[1]!r}}}), but its new value varies across the {n} lanes. "
+                "Give it an out axis, or make its new value the same in every lane."
+            )
+        return StateOut(s, None, f"state_out_axes {{None: {declared[1]!r}}} matched: written "
+                        "back as is", False, False)
     if declared is not None:
         return StateOut(s, declared[0],
                         f"state_out_axes {{{declared[0]}: {declared[1]!r}}} matched", batched,
                         False)
     if not batched:
+        if [tuple(a.shape) for a in whole] != [tuple(a.shape) for a in lane] or [
+                a.dtype for a in whole] != [a.dtype for a in lane]:
+            raise StateValueError(
+                f"{transform_name(mapping.mapping_fn)} of {mapping.name} writes State "
+                f"{s.describe()} with a value of type {', '.join(aval_type(a) for a in lane)}, "
+                "the same in every lane. A write inside a transform keeps the State's shape "
+                "and dtype; nothing was written.")
         return StateOut(s, None, "written back as is: its new value is the same in every lane",
                         False, False)
-    return _apply_policy(mapping, s, decided, n)
+    if d is None and rank > 0 and [tuple(a.shape[1:]) for a in whole] == [
+            tuple(a.shape) for a in lane] and all(a.shape[0] == n for a in whole):
+        return StateOut(s, 0, f"written back on axis 0: written only, and its leading size "
+                        f"equals the batch size {n}", True, False)
+    return _apply_policy(mapping, s, d is not None, n)
 
 
 def _user_stacklevel() -> int:
@@ -478,7 +632,7 @@ def _same_axis(a: int, b: int, rank: int) -> bool:
     return (a + rank if a < 0 else a) == (b + rank if b < 0 else b)
 
 
-def _apply_policy(mapping, s: State, decided: dict, n: int) -> StateOut:
+def _apply_policy(mapping, s: State, was_read: bool, n: int) -> StateOut:
     policy = mapping.unexpected_out_state_mapping
     what = (f"State {s.describe()} is written with a value that varies across the {n} lanes, "
             "but no state_out_axes filter declares it")
@@ -488,16 +642,11 @@ def _apply_policy(mapping, s: State, decided: dict, n: int) -> StateOut:
             "choose unexpected_out_state_mapping='ignore', 'warn' or 'auto'."
         )
     reason = f"policy '{policy}': its per-lane values are scattered on a new axis 0"
+    warning = None
     if policy == "warn":
-        warnings.warn(f"{what}; it gains a batch axis of size {n} (policy 'warn').",
-                      UserWarning, stacklevel=_user_stacklevel())
-    elif policy == "auto":
-        if id(s) in decided:
-            mapping._promoted.add(s)
-            reason += "; promoted to a per-lane input on the next call"
-        elif s not in mapping._warned:
-            mapping._warned.add(s)
-            warnings.warn(
-                f"{what}; it gains a batch axis of size {n}. Declare it in state_out_axes "
-                "to make this explicit.", UserWarning, stacklevel=_user_stacklevel())
-    return StateOut(s, 0, reason, True, False)
+        warning = f"{what}; it gains a batch axis of size {n} (policy 'warn')."
+    elif policy == "auto" and was_read:
+        warning = (f"{what}; it is read and written, so it gains a batch axis of size {n} "
+                   "(policy 'auto'). Declare it in state_in_axes and state_out_axes to make "
+                   "this explicit.")
+    return StateOut(s, 0, reason, True, False, warning, True)

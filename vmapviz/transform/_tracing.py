@@ -24,10 +24,10 @@ from typing import Any
 
 import jax
 
-from .._state import State, StateTrace
-from ._jax_private import abstract, current_new_arg
+from .._jax_private import abstract, aval_type, current_new_arg
+from .._state import State, StateTrace, StateValueError, current_value
 
-__all__ = ["Traced", "leak_hint", "state_avals", "trace_stateful"]
+__all__ = ["Traced", "check_writes", "leak_hint", "state_avals", "trace_stateful"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,18 +50,63 @@ class Traced:
 
 
 def leak_hint(err: Exception) -> Exception:
-    """JAX's escaped-tracer error, with the usual cause when States are involved."""
+    """JAX's escaped-tracer error, told with the usual causes when States are involved."""
     return jax.errors.UnexpectedTracerError(
-        "A value escaped the trace it belongs to. If a State was written inside a "
-        "jax.lax.scan / cond / while_loop body, write it with vmapviz.transform.scan / "
-        "cond / switch / while_loop / fori_loop instead: they carry States out of loops "
-        "and branches.\n\n" + str(err)
+        "A traced value escaped the trace it belongs to. vmapviz never stores a traced "
+        "value in a State, so it was kept elsewhere: in a global variable, a list, an "
+        "attribute of an object, or a closure of a function called later. Return it "
+        "from the transformed function instead.\n\n" + str(err)
     )
 
 
 def state_avals(state: State) -> list:
     """Abstract values of a State's current leaves (never records a read)."""
-    return [abstract(x) for x in jax.tree.leaves(state._value)]
+    return [abstract(x) for x in jax.tree.leaves(current_value(state))]
+
+
+def _leaf_aval(x: Any) -> Any:
+    try:
+        return abstract(x)
+    except TypeError:
+        return None
+
+
+def _same_type(a: Any, b: Any) -> bool:
+    return tuple(a.shape) == tuple(b.shape) and a.dtype == b.dtype
+
+
+def check_writes(what: str, states: Sequence[State], values: Sequence[Any],
+                 expected: Callable[[State], list]) -> None:
+    """Every State written inside a trace keeps its shape and dtype (weak types aside).
+
+    ``expected(state)`` lists the acceptable per-leaf abstract values (one list per
+    alternative), or returns None to leave the type to the caller. Raises
+    :class:`StateValueError` naming the State, nothing written.
+    """
+    for state, value in zip(states, values):
+        leaves = jax.tree.leaves(value)
+        avals = [_leaf_aval(x) for x in leaves]
+        for x, aval in zip(leaves, avals):
+            if aval is None:
+                raise StateValueError(
+                    f"{what} assigns a {type(x).__name__} to State {state.label()} "
+                    f"({type(state).__name__}); inside a transform a State holds arrays "
+                    "only. Nothing was written."
+                )
+        options = expected(state)
+        if options is None:  # decided by the caller once it knows more
+            continue
+        if any(len(o) == len(avals) and all(map(_same_type, o, avals)) for o in options):
+            continue
+        new = ", ".join(aval_type(a) for a in avals)
+        old = " or ".join(", ".join(aval_type(a) for a in o) for o in options)
+        raise StateValueError(
+            f"{what} writes State {state.label()} ({type(state).__name__}) with a value of "
+            f"type {new}, but it holds {old} there. A write inside a transform keeps the "
+            "State's shape and dtype (only the write-back policies add a batch axis); "
+            "nothing was written. Write a value of the same type, or give the State a new "
+            "value outside the transform."
+        )
 
 
 def trace_stateful(
@@ -71,6 +116,9 @@ def trace_stateful(
     state_input: Callable[[State], list] | None = None,
     axis_env: Sequence[tuple[Any, int]] | None = None,
     rebuild: Callable[[tuple, dict], tuple[tuple, dict]] | None = None,
+    what: str = "the traced function",
+    write_avals: Callable[[State], list] | None = None,
+    strict: bool = False,
 ) -> Traced:
     """Trace ``fun`` once with abstract arguments, discovering the States it touches.
 
@@ -79,9 +127,14 @@ def trace_stateful(
       arg_avals, kwarg_avals: pytrees of ``jax.ShapeDtypeStruct`` (or avals).
       state_input: ``state_input(state) -> [aval per leaf]``: the abstract value a
         State read enters the trace with (default: its current value's). Raising
-        here aborts the trace with every State restored.
+        here aborts the trace with every State unchanged.
       axis_env: named axes the function may use in collectives.
       rebuild: ``rebuild(args, kwargs)`` re-inserts static arguments before calling.
+      what: names the transform in error messages (``"vmap2 of step"``).
+      write_avals: ``write_avals(state) -> [[aval per leaf], ...]``: the types a State
+        written without being read may take (default: its current value's).
+      strict: refuse even the new types a nested transform's write-back policy gave a
+        State (a loop carry or a branch output keeps its type).
     """
     holder: dict[str, Any] = {}
     flat_avals, in_tree = jax.tree.flatten((tuple(arg_avals), dict(kwarg_avals)))
@@ -93,7 +146,7 @@ def trace_stateful(
         def enter(state: State) -> Any:
             avals = state_input(state) if state_input is not None else state_avals(state)
             in_aval_of[id(state)] = avals
-            treedef = jax.tree.structure(state._value)
+            treedef = jax.tree.structure(current_value(state))
             return jax.tree.unflatten(treedef, [new_arg(a) for a in avals])
 
         frame = StateTrace(new_arg=enter)
@@ -102,12 +155,25 @@ def trace_stateful(
             if rebuild is not None:
                 args, kwargs = rebuild(args, kwargs)
             out = fun(*args, **kwargs)
-            out_leaves, out_tree = jax.tree.flatten(out)
-            written = frame.written_states
-            written_leaves = [jax.tree.leaves(s._value) for s in written]
+        out_leaves, out_tree = jax.tree.flatten(out)
+        written = frame.written_states
+        values = [frame.held(s) for s in written]
+
+        def expected(state: State) -> list:
+            if id(state) in in_aval_of:
+                options = [in_aval_of[id(state)]]
+            elif write_avals is not None:
+                options = write_avals(state)
+            else:  # as the enclosing trace sees it (a read there, if one is active)
+                options = [[abstract(x) for x in jax.tree.leaves(state.value)]]
+            if options is not None and not strict and id(state) in frame.retyped:
+                options = [*options, [abstract(x) for x in jax.tree.leaves(frame.retyped[id(state)])]]
+            return options
+
+        check_writes(what, written, values, expected)
         holder.update(frame=frame, out_tree=out_tree, n_out=len(out_leaves), written=written)
-        holder["written_treedefs"] = tuple(jax.tree.structure(s._value) for s in written)
-        return [*out_leaves, *(x for leaves in written_leaves for x in leaves)]
+        holder["written_treedefs"] = tuple(jax.tree.structure(v) for v in values)
+        return [*out_leaves, *(x for v in values for x in jax.tree.leaves(v))]
 
     try:
         closed = jax.make_jaxpr(traced, axis_env=axis_env)(*flat_avals)
@@ -120,7 +186,7 @@ def trace_stateful(
         out_tree=holder["out_tree"],
         read_states=read,
         written_states=tuple(holder["written"]),
-        read_treedefs=tuple(jax.tree.structure(s._value) for s in read),
+        read_treedefs=tuple(jax.tree.structure(current_value(s)) for s in read),
         written_treedefs=holder["written_treedefs"],
         read_in_avals=tuple(tuple(in_aval_of[id(s)]) for s in read),
         n_out=holder["n_out"],

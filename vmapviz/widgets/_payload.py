@@ -3,7 +3,11 @@
 Everything here is computed once in Python, so the browser only swaps precomputed
 pictures: one axis-diagram SVG per lane, one jaxpr-graph SVG per view, and a
 ``node id -> equation`` table for clicks. The output is plain JSON (dicts, lists,
-strings, numbers), identical for identical reports.
+strings, numbers), identical for identical reports. Every string in it, names and
+records included, passes through :func:`vmapviz.render._escape.visible`: control
+characters, lone surrogates and noncharacters in user strings (a State named
+``'a\\x01b'``) arrive as visible escapes (the text ``a\\x01b``), so the JSON encodes
+as UTF-8 for the kernel's messages and the page shows the name.
 
 Graph node ids are the DOT node ids of :func:`vmapviz.render.to_dot`: ``e1, e2, ...``
 in the per-element graph (``which='elementwise'``) and ``b1, b2, ...`` in the
@@ -36,6 +40,7 @@ from typing import Any
 import jax.extend as jex
 
 from ..render import _graph, _ir
+from ..render._escape import visible
 from ..render.dot import DotNotFoundError, to_dot, to_svg
 from ..render.svg import axis_svg
 
@@ -62,9 +67,21 @@ _ADDRESS = re.compile(r"\s+at 0x[0-9a-fA-F]+|0x[0-9a-fA-F]+")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
+def _visible(value: Any) -> Any:
+    """Parsed JSON with :func:`~vmapviz.render._escape.visible` applied to every string."""
+    if isinstance(value, str):
+        return visible(value)
+    if isinstance(value, list):
+        return [_visible(v) for v in value]
+    if isinstance(value, dict):
+        return {visible(k): _visible(v) for k, v in value.items()}
+    return value
+
+
 def _plain(value: Any) -> Any:
-    """JSON round trip: tuples become lists, so traits compare equal to parsed JSON."""
-    return json.loads(json.dumps(value, sort_keys=True))
+    """JSON round trip: tuples become lists, so traits compare equal to parsed JSON;
+    every string (keys too) is made :func:`~vmapviz.render._escape.visible`."""
+    return _visible(json.loads(json.dumps(value, sort_keys=True)))
 
 
 def _table(table: _ir.Table | None) -> dict | None:

@@ -23,7 +23,6 @@ Inspector(mapping='step', lanes=4, states=['count'])
 
 from __future__ import annotations
 
-import html
 import pathlib
 from collections.abc import Iterable
 from typing import Any
@@ -31,6 +30,7 @@ from typing import Any
 import anywidget
 import traitlets
 
+from ..render._escape import html_escape
 from ..render.html import to_html
 from ._payload import GRAPH_VIEWS, PARTS, entry_payload
 
@@ -129,7 +129,7 @@ class _ReportWidget(anywidget.AnyWidget):
         parts = [f'<div class="vmapviz-static vmapviz-static-{self._kind}">', STATIC_STYLE]
         if len(self.entries) > 1:
             parts.append(f"<p>Cache entry {self.selected + 1} of {len(self.entries)}: "
-                         f"<code>{html.escape(self.entry['label'])}</code></p>")
+                         f"<code>{html_escape(self.entry['label'])}</code></p>")
         parts += self._static_body()
         parts.append("</div>")
         return "\n".join(parts) + "\n"
@@ -155,12 +155,12 @@ def _axes_html(entry: dict, lane: int) -> list[str]:
 
 def _graph_html(entry: dict, view: str) -> list[str]:
     g = entry["graphs"][view]
-    out = [f"<h4>Graph: {html.escape(_VIEW_NAMES[view])}</h4>"]
+    out = [f"<h4>Graph: {html_escape(_VIEW_NAMES[view])}</h4>"]
     if g["svg"] is not None:
         out.append(g["svg"])
     else:
-        out += [f"<p>{html.escape(g['error'] or '')}</p>",
-                f"<pre>{html.escape(g['dot'])}</pre>"]
+        out += [f"<p>{html_escape(g['error'] or '')}</p>",
+                f"<pre>{html_escape(g['dot'])}</pre>"]
     return out
 
 

@@ -6,14 +6,32 @@ current staging trace's ``new_arg``, which JAX does not export.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
 import jax.extend
-import jax.numpy
+from jax._src import array as _array
 from jax._src import core as _core
 from jax._src import source_info_util as _source_info
+
+_EvalTrace = _core.EvalTrace
+
+
+def current_trace() -> Any:
+    """The JAX trace active on this thread now (an opaque object, compared by identity)."""
+    return _core.trace_ctx.trace
+
+
+def is_eval_trace(trace: Any) -> bool:
+    """True for JAX's eager evaluation (no transform is tracing)."""
+    return type(trace) is _EvalTrace
+
+
+def is_tracer(x: Any) -> bool:
+    return isinstance(x, _core.Tracer)
 
 
 def current_new_arg() -> Callable[[Any], Any]:
@@ -63,7 +81,7 @@ def abstract(x: Any) -> Abstract:
     return Abstract(aval.shape, aval.dtype, aval.weak_type)
 
 
-_ARRAY = type(jax.numpy.zeros(()))
+_ARRAY = _array.ArrayImpl  # the concrete array type (named without creating an array)
 
 
 def lane_axes(closed_jaxpr: Any, in_axes: list, axis_size: int, axis_name: Any = None) -> dict:
@@ -110,3 +128,54 @@ def lane_axes(closed_jaxpr: Any, in_axes: list, axis_size: int, axis_name: Any =
     mapped = jax.vmap(run, in_axes=tuple(in_axes), axis_name=axis_name, axis_size=axis_size)
     jax.make_jaxpr(mapped)(*structs)
     return found
+
+
+# Public JAX transforms, found by the function their machinery runs in: (file, function).
+_TRANSFORM_FRAMES = {
+    ("pjit.py", "cache_miss"): "jax.jit",
+    ("pjit.py", "_infer_params"): "jax.jit",
+    ("api.py", "vmap_f"): "jax.vmap",
+    ("api.py", "grad_f"): "jax.grad",
+    ("api.py", "value_and_grad_f"): "jax.value_and_grad",
+    ("api.py", "vjp"): "jax.vjp",
+    ("api.py", "jvp"): "jax.jvp",
+    ("api.py", "linearize"): "jax.linearize",
+    ("api.py", "make_jaxpr_f"): "jax.make_jaxpr",
+    ("api.py", "eval_shape"): "jax.eval_shape",
+    ("api.py", "pmap_f"): "jax.pmap",
+    ("loops.py", "scan"): "jax.lax.scan",
+    ("loops.py", "map"): "jax.lax.map",
+    ("loops.py", "fori_loop"): "jax.lax.fori_loop",
+    ("loops.py", "while_loop"): "jax.lax.while_loop",
+    ("conditionals.py", "cond"): "jax.lax.cond",
+    ("conditionals.py", "switch"): "jax.lax.switch",
+    ("ad_checkpoint.py", "fun_remat"): "jax.checkpoint",
+    ("shard_map.py", "_shard_map"): "jax.shard_map",
+    ("custom_derivatives.py", "__call__"): "a jax.custom_jvp / custom_vjp function",
+}
+_JAX_DIR = os.path.dirname(os.path.abspath(jax.__file__))
+
+
+def enclosing_transform() -> str:
+    """The public name of the innermost JAX transform whose trace is running the caller.
+
+    Read off the Python stack (only on error paths): the first block of JAX frames
+    outside the caller, and in it the outermost frame of a known transform
+    (``jax.lax.fori_loop`` rather than the ``scan`` it is built on).
+    """
+    frame = sys._getframe(1)
+    found = None
+    in_block = False
+    while frame is not None:
+        path = os.path.abspath(frame.f_code.co_filename)
+        if path.startswith(_JAX_DIR + os.sep):
+            in_block = True
+            name = _TRANSFORM_FRAMES.get((os.path.basename(path), frame.f_code.co_name))
+            if name is not None:
+                found = name
+        elif in_block:
+            if found is not None:
+                return found
+            in_block = False
+        frame = frame.f_back
+    return found or "a JAX transform"
