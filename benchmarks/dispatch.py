@@ -1,13 +1,16 @@
 """Per-call dispatch cost of vmapviz against raw JAX, as ratios measured in one process.
 
-Run: ``python benchmarks/dispatch.py``. A 3-layer MLP whose weights are ParamStates,
-batch 32. Prints the median per-call time of each variant and its ratio to
-``jax.jit(jax.vmap(f))``.
+Run: ``python benchmarks/dispatch.py``. Two 3-layer MLPs whose weights are
+ParamStates, batch 32: 64-128-128-10 and a small 16-64-64-8 (where raw JAX takes a few
+microseconds, so vmapviz's own per-call work shows). Prints the median per-call time of
+each variant and its ratio to ``jax.jit(jax.vmap(f))`` on the same model, and the cost
+of calling from several threads at once (every call holds vmapviz's State lock).
 """
 
 from __future__ import annotations
 
 import statistics
+import threading
 import time
 
 import jax
@@ -16,18 +19,18 @@ import jax.numpy as jnp
 import vmapviz
 from vmapviz.transform import jit, vmap2
 
-SIZES = (64, 128, 128, 10)
+MODELS = {"MLP 64-128-128-10": (64, 128, 128, 10), "MLP 16-64-64-8": (16, 64, 64, 8)}
 BATCH = 32
 
 
 class MLP(vmapviz.nn.Module):
-    def __init__(self):
+    def __init__(self, sizes):
         super().__init__()
-        keys = jax.random.split(jax.random.key(0), len(SIZES) - 1)
+        keys = jax.random.split(jax.random.key(0), len(sizes) - 1)
         self.layers = [
             (vmapviz.ParamState(jax.random.normal(k, (a, b)) / a**0.5),
              vmapviz.ParamState(jnp.zeros(b)))
-            for k, a, b in zip(keys, SIZES[:-1], SIZES[1:])
+            for k, a, b in zip(keys, sizes[:-1], sizes[1:])
         ]
 
     def __call__(self, x):
@@ -62,10 +65,27 @@ def medians_us(variants: dict, repeats: int = 15, number: int = 200) -> dict[str
     return {name: statistics.median(v) for name, v in samples.items()}
 
 
-def main() -> dict[str, float]:
-    model = MLP()
+def threaded_us(fn, threads: int = 4, calls: int = 200) -> float:
+    """Wall time per call of ``threads`` threads each making ``calls`` calls."""
+    def work():
+        for _ in range(calls):
+            out = fn()
+        jax.block_until_ready(out)
+
+    work()
+    pool = [threading.Thread(target=work) for _ in range(threads)]
+    start = time.perf_counter()
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return (time.perf_counter() - start) / (threads * calls) * 1e6
+
+
+def bench_model(title: str, sizes: tuple) -> dict[str, float]:
+    model = MLP(sizes)
     params = [(w.value, b.value) for w, b in model.layers]
-    x = jax.random.normal(jax.random.key(1), (BATCH, SIZES[0]))
+    x = jax.random.normal(jax.random.key(1), (BATCH, sizes[0]))
     raw = jax.jit(jax.vmap(raw_forward, in_axes=(None, 0)))
     jitted = jit(vmap2(model))
     plain = vmap2(model)
@@ -79,11 +99,19 @@ def main() -> dict[str, float]:
         observed = medians_us({"observed": lambda: plain(x)}, repeats=5, number=50)
     assert log, "the observer saw no records"
     rows["vmap2(module), warm, observed"] = observed["observed"]
+    # Four threads at once: raw JAX runs them side by side, vmapviz one call at a time.
+    rows["4 threads: jax.jit(jax.vmap(f))"] = threaded_us(lambda: raw(params, x))
+    rows["4 threads: vmapviz jit(vmap2)"] = threaded_us(lambda: jitted(x))
     base = rows["jax.jit(jax.vmap(f))"]
-    print(f"{'variant':32s} {'median us/call':>15s} {'ratio':>7s}")
+    print(f"\n{title}, batch {BATCH}")
+    print(f"{'variant':34s} {'median us/call':>15s} {'ratio':>7s}")
     for name, us in rows.items():
-        print(f"{name:32s} {us:15.1f} {us / base:7.2f}x")
+        print(f"{name:34s} {us:15.1f} {us / base:7.2f}x")
     return {name: us / base for name, us in rows.items()}
+
+
+def main() -> dict[str, dict[str, float]]:
+    return {title: bench_model(title, sizes) for title, sizes in MODELS.items()}
 
 
 if __name__ == "__main__":

@@ -81,6 +81,18 @@ def abstract(x: Any) -> Abstract:
     return Abstract(aval.shape, aval.dtype, aval.weak_type)
 
 
+def is_array(x: Any) -> bool:
+    """True for a concrete ``jax.Array`` (the common State value)."""
+    return type(x) is _ARRAY
+
+
+def fits(x: Any, sig: Abstract) -> bool:
+    """Whether ``x`` has the shape, dtype and weak type ``sig`` records (warm-path check)."""
+    if type(x) is _ARRAY:
+        return x.shape == sig.shape and x.dtype == sig.dtype and x.weak_type == sig.weak_type
+    return abstract(x) == sig
+
+
 _ARRAY = _array.ArrayImpl  # the concrete array type (named without creating an array)
 
 

@@ -378,6 +378,7 @@ _INSTEAD = {
     "jax.lax.while_loop": "vmapviz.transform.while_loop",
     "jax.lax.cond": "vmapviz.transform.cond",
     "jax.lax.switch": "vmapviz.transform.switch",
+    "jax.checkpoint": "vmapviz.transform.remat",
 }
 
 

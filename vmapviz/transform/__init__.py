@@ -1,6 +1,7 @@
 """State-aware transforms: jit, grad, vmap2, pmap2, map, and the engine under them."""
 
 from ._control import cond as cond
+from ._control import for_loop as for_loop
 from ._control import fori_loop as fori_loop
 from ._control import scan as scan
 from ._control import switch as switch
@@ -17,6 +18,7 @@ from ._map import map as map
 from ._mapping import StatefulMapping as StatefulMapping
 from ._mapping import pmap2 as pmap2
 from ._mapping import vmap2 as vmap2
+from ._remat import remat as remat
 
 for _obj in (StatefulFunction, StatefulMapping, BatchAxisError, MappingError):
     _obj.__module__ = __name__

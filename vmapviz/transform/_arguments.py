@@ -32,7 +32,13 @@ class Call:
     static: tuple  # ((index or name, value), ...)
     leaves: list
     treedef: Any
-    arg_names: list  # names of the dynamic positional arguments
+    positions: tuple  # where each dynamic positional argument sat in the call
+    names: list | None  # the function's positional parameter names, if known
+
+    @property
+    def arg_names(self) -> list[str]:
+        """Names of the dynamic positional arguments (``x``, or ``args[2]``)."""
+        return [_arg_name(i, self.names) for i in self.positions]
 
     def leaf_names(self) -> list[str]:
         """``argument x``, ``argument d['a']``, ``kwargs['y']``: one name per leaf."""
@@ -134,10 +140,18 @@ def split_call(
     static_argnames: tuple[str, ...] = (),
     names: list[str] | None = None,
 ) -> Call:
-    """Split a call into static values and dynamic pytree leaves, naming each leaf."""
+    """Split a call into static values and dynamic pytree leaves, naming each leaf.
+
+    ``names`` are ``fun``'s positional parameter names (read from ``fun`` when None).
+    """
+    if names is None:
+        names = parameter_names(fun)
+    n = len(args)
+    if not static_argnums and not static_argnames:  # the common case, kept cheap
+        leaves, treedef = jax.tree.flatten((args, kwargs))
+        return Call(args, kwargs, (), leaves, treedef, range(n), names)
     static = []
     dyn_args = []
-    n = len(args)
     wanted = {i + n if i < 0 else i for i in static_argnums}
     for i, a in enumerate(args):
         if i in wanted:
@@ -152,11 +166,9 @@ def split_call(
             static.append((k, v))
         else:
             dyn_kwargs[k] = v
-    if names is None:
-        names = parameter_names(fun)
-    dyn_names = [_arg_name(i, names) for i in range(n) if i not in wanted]
+    positions = tuple(i for i in range(n) if i not in wanted)
     leaves, treedef = jax.tree.flatten((tuple(dyn_args), dyn_kwargs))
-    return Call(tuple(dyn_args), dyn_kwargs, tuple(static), leaves, treedef, dyn_names)
+    return Call(tuple(dyn_args), dyn_kwargs, tuple(static), leaves, treedef, positions, names)
 
 
 def _leaf_names(prefix: str, tree: Any) -> list[str]:

@@ -33,7 +33,7 @@ from ._axes import lane_struct
 from ._function import to_struct, write_back
 from ._tracing import Traced, trace_stateful
 
-__all__ = ["cond", "fori_loop", "scan", "switch", "while_loop"]
+__all__ = ["cond", "for_loop", "fori_loop", "scan", "switch", "while_loop"]
 
 
 def _atomic(fn: Callable) -> Callable:
@@ -213,3 +213,23 @@ def fori_loop(lower: int, upper: int, body_fun: Callable, init_val: Any) -> Any:
         return i + 1, body_fun(i, val)
 
     return while_loop(lambda c: c[0] < upper, body, (jnp.asarray(lower), init_val))[1]
+
+
+def for_loop(f: Callable, *xs: Any, length: int | None = None, reverse: bool = False,
+             unroll: int | bool = 1) -> Any:
+    """Run ``f(*x)`` for each slice of ``xs`` along axis 0; return the stacked results.
+
+    A :func:`scan` without a carry (brainstate's time-stepping loop): States that ``f``
+    writes are carried from step to step.
+
+    >>> import jax.numpy as jnp
+    >>> from vmapviz import State
+    >>> v = State(jnp.zeros(()))
+    >>> def step(i):
+    ...     v.value = v.value + i
+    ...     return v.value
+    >>> for_loop(step, jnp.arange(4.0))
+    Array([0., 1., 3., 6.], dtype=float32)
+    """
+    return scan(lambda carry, x: (carry, f(*x)), None, xs, length=length, reverse=reverse,
+                unroll=unroll)[1]

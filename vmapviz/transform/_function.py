@@ -24,7 +24,6 @@ from typing import Any
 import jax
 import jax.extend
 
-from .._jax_private import abstract
 from .._state import STATE_LOCK, State, commit
 from ._arguments import (
     Call,
@@ -34,7 +33,7 @@ from ._arguments import (
     reinsert_static,
     split_call,
 )
-from ._tracing import Traced, leak_hint, trace_stateful
+from ._tracing import StateGather, Traced, leak_hint, trace_stateful
 
 __all__ = ["CacheEntry", "StatefulFunction", "jit"]
 
@@ -50,6 +49,7 @@ class CacheEntry:
 
     traced: Traced
     runner: Callable | None = None
+    gather: StateGather | None = None
 
     @property
     def jaxpr(self):
@@ -68,6 +68,8 @@ class StatefulFunction:
       axis_env: ``[(axis_name, size)]`` for functions that use collectives.
       name: shown in records and messages.
       cache_size: how many signatures to keep.
+      wrap: how the traced jaxpr runs (``jax.jit``; ``jax.checkpoint`` for ``remat``).
+      transform: the transform's name in messages.
     """
 
     def __init__(
@@ -78,9 +80,13 @@ class StatefulFunction:
         axis_env: Sequence[tuple[Any, int]] | None = None,
         name: str | None = None,
         cache_size: int = 128,
+        wrap: Callable[[Callable], Callable] = jax.jit,
+        transform: str = "jit",
     ):
         if not callable(fun):
             raise TypeError(f"StatefulFunction expects a callable, got {type(fun).__name__}")
+        self._wrap = wrap
+        self._transform = transform
         self.fun = fun
         self.static_argnums = normalize_argnums(static_argnums, "static_argnums")
         if isinstance(static_argnames, str):
@@ -155,7 +161,7 @@ class StatefulFunction:
         kwarg_structs = jax.tree.map(to_struct, call.dyn_kwargs)
         traced = trace_stateful(
             self.fun, arg_structs, kwarg_structs, axis_env=self.axis_env,
-            rebuild=functools.partial(reinsert_static, call.static), what=f"jit of {self.name}",
+            rebuild=functools.partial(reinsert_static, call.static), what=f"{self._transform} of {self.name}",
         )
         self.trace_count += 1
         entry = CacheEntry(traced)
@@ -175,32 +181,28 @@ class StatefulFunction:
 
     def _call(self, call: Call, key: Any):
         entry = self._lookup(call, key)
-        state_leaves = _gather(entry.traced)
+        state_leaves = _gather(entry)
         if state_leaves is None:  # a State changed shape or dtype since the trace
             del self._cache[key]
             entry = self._lookup(call, key)
-            state_leaves = _gather(entry.traced)
+            state_leaves = _gather(entry)
         if entry.runner is None:
-            entry.runner = jax.jit(jax.extend.core.jaxpr_as_fun(entry.jaxpr))
+            entry.runner = self._wrap(jax.extend.core.jaxpr_as_fun(entry.jaxpr))
         t = entry.traced
         try:
             outs = entry.runner(*call.leaves, *state_leaves)
         except jax.errors.UnexpectedTracerError as err:
             self._cache.pop(key, None)
             raise leak_hint(err) from err
-        write_back(t.written_states, t.written_treedefs, outs[t.n_out:], f"jit of {self.name}")
+        write_back(t.written_states, t.written_treedefs, outs[t.n_out:], f"{self._transform} of {self.name}")
         return jax.tree.unflatten(t.out_tree, outs[: t.n_out])
 
 
-def _gather(traced: Traced) -> list | None:
+def _gather(entry: CacheEntry) -> list | None:
     """Leaves of the States read, or None when one no longer has the type it was traced with."""
-    leaves = []
-    for state, avals in zip(traced.read_states, traced.read_in_avals):
-        values = jax.tree.leaves(state.value)
-        if any(abstract(x) != a for x, a in zip(values, avals)):
-            return None
-        leaves.extend(values)
-    return leaves
+    if entry.gather is None:
+        entry.gather = StateGather(entry.traced.read_states, entry.traced.read_in_avals)
+    return entry.gather()
 
 
 def write_back(states: Sequence[State], treedefs: Sequence[Any], leaves: Sequence[Any],

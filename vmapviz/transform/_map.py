@@ -21,7 +21,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from ._control import scan
+from ._control import for_loop
 from ._errors import BatchAxisError
 from ._mapping import vmap2
 
@@ -86,4 +86,4 @@ def _type(x: Any) -> str:
 
 
 def _scan(f: Callable, xs: tuple) -> Any:
-    return scan(lambda carry, x: (carry, f(*x)), None, xs)[1]
+    return for_loop(f, *xs)

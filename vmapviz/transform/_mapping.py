@@ -349,9 +349,10 @@ def _module_paths(fun: Any) -> dict[int, tuple]:
 
 
 def _mapping_or_decorator(fn: Callable | None, kwargs: dict):
-    """``StatefulMapping(fn, **kwargs)``, or a decorator making one when ``fn`` is None."""
+    """``StatefulMapping(fn, **kwargs)``, or a decorator (a ``functools.partial``) making
+    one when ``fn`` is None."""
     if fn is None:
-        return lambda f: StatefulMapping(f, **kwargs)
+        return functools.partial(StatefulMapping, **kwargs)
     return StatefulMapping(fn, **kwargs)
 
 
@@ -403,8 +404,20 @@ def pmap2(
     axis_size: int | None = None,
     devices: Sequence[Any] | None = None,
     name: str | None = None,
+    static_broadcasted_argnums: int | Sequence[int] = (),
+    donate_argnums: int | Sequence[int] = (),
 ) -> StatefulMapping | Callable[[Callable], StatefulMapping]:
-    """State-aware ``jax.pmap``: the same stateful function, one lane per device."""
+    """State-aware ``jax.pmap``: the same stateful function, one lane per device.
+
+    ``static_broadcasted_argnums`` and ``donate_argnums`` are accepted empty, as
+    brainstate does; give static arguments through ``static_argnums`` instead.
+    """
+    for what, value, hint in (
+        ("static_broadcasted_argnums", static_broadcasted_argnums, "use static_argnums"),
+        ("donate_argnums", donate_argnums, "States are written back, never donated"),
+    ):
+        if value not in ((), None, []):
+            raise NotImplementedError(f"pmap2 does not support {what}={value!r}: {hint}.")
     kwargs = {
         "in_axes": in_axes, "out_axes": out_axes, "axis_name": axis_name,
         "axis_size": axis_size, "state_in_axes": state_in_axes,

@@ -25,7 +25,7 @@ from ._errors import BatchAxisError, MappingError
 from ._keys import key_record, split_for_lanes
 from ._propagate import batched_outputs
 from ._shard import shard_lanes
-from ._tracing import Traced
+from ._tracing import StateGather, Traced
 
 __all__ = ["Plan", "StateIn", "StateOut", "build_plan"]
 
@@ -116,7 +116,8 @@ class Plan:
         self.paths = paths
         self._batched_jaxpr = None
         self._read_treedefs = traced.read_treedefs
-        self._filter_results = mapping._filter_results
+        self._filter_results = mapping._filter_results if mapping._filters else None
+        self._gather = StateGather(traced.read_states, [d.outer_sigs for d in self.state_in])
         self._decisions = self._decision_inputs()
         self.cacheable = not any(is_tracer(c) for c in traced.closed_jaxpr.consts)
         read = {id(s) for s, d in zip(traced.read_states, self.state_in) if d.axis is not None}
@@ -200,18 +201,12 @@ class Plan:
 
     def gather_states(self) -> list | None:
         """Current leaves of the States read, or None if one changed type since the trace."""
-        leaves = []
-        for state, d in zip(self.traced.read_states, self.state_in):
-            vals = jax.tree.leaves(state.value)
-            for x, aval in zip(vals, d.outer_sigs):
-                if abstract(x) != aval:
-                    return None
-            leaves.extend(vals)
-        return leaves
+        return self._gather()
 
     def _decision_inputs(self) -> list:
         """What decided each touched State's batching: its type and every filter's answer."""
-        return [(s, type(s), self._filter_results(s, self.paths.get(id(s), ())))
+        answers = self._filter_results
+        return [(s, type(s), answers and answers(s, self.paths.get(id(s), ())))
                 for s in self.traced.touched_states()]
 
     def stale_reason(self, types_changed: bool) -> str | None:
@@ -222,6 +217,8 @@ class Plan:
             if type(s) is not kind:
                 return (f"state {s.label()}: now a {type(s).__name__}, before a {kind.__name__} "
                         "(its batching is decided again)")
+            if self._filter_results is None:
+                continue
             now = self._filter_results(s, self.paths.get(id(s), ()))
             if now != results:
                 return (f"state {s.label()}: the state_in_axes / state_out_axes filters now "

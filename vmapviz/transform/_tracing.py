@@ -24,10 +24,12 @@ from typing import Any
 
 import jax
 
-from .._jax_private import abstract, aval_type, current_new_arg
-from .._state import State, StateTrace, StateValueError, current_value
+from .._jax_private import abstract, aval_type, current_new_arg, fits, is_array
+from .._state import State, StateTrace, StateValueError, active_traces, current_value
 
-__all__ = ["Traced", "check_writes", "leak_hint", "state_avals", "trace_stateful"]
+__all__ = [
+    "StateGather", "Traced", "check_writes", "leak_hint", "state_avals", "trace_stateful",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +49,38 @@ class Traced:
         """Every State the trace touched: read ones first, then written-only ones."""
         seen = {id(s) for s in self.read_states}
         return self.read_states + tuple(s for s in self.written_states if id(s) not in seen)
+
+
+class StateGather:
+    """Reads the States a trace took as inputs, checking each still has its traced type.
+
+    A value object already checked on an earlier call is not checked again (values
+    change by assignment, never in place), so a warm call only looks at States written
+    since.
+    """
+
+    def __init__(self, states: Sequence[State], sigs: Sequence[tuple]):
+        self.states = tuple(states)
+        self.sigs = tuple(sigs)
+        self._seen: list = [None] * len(self.states)  # (value, its leaves) last checked
+
+    def __call__(self) -> list | None:
+        """The leaves of every State, or None as soon as one changed type."""
+        recorded = active_traces() > 0
+        leaves: list = []
+        seen = self._seen
+        for i, (state, sig) in enumerate(zip(self.states, self.sigs)):
+            value = state.value if recorded else state._value
+            last = seen[i]
+            if last is not None and last[0] is value:
+                leaves.extend(last[1])
+                continue
+            vals = [value] if is_array(value) else jax.tree.leaves(value)
+            if len(vals) != len(sig) or not all(map(fits, vals, sig)):
+                return None
+            seen[i] = (value, vals)
+            leaves.extend(vals)
+        return leaves
 
 
 def leak_hint(err: Exception) -> Exception:
