@@ -412,6 +412,15 @@ def pmap2(
     ``static_broadcasted_argnums`` and ``donate_argnums`` are accepted empty, as
     brainstate does; give static arguments through ``static_argnums`` instead.
     """
+    if fn is None:  # a decorator; brainstate checks the keywords when it is applied
+        return functools.partial(
+            pmap2, axis_name=axis_name, in_axes=in_axes, out_axes=out_axes,
+            state_in_axes=state_in_axes, state_out_axes=state_out_axes,
+            unexpected_out_state_mapping=unexpected_out_state_mapping,
+            static_argnums=static_argnums, static_argnames=static_argnames,
+            axis_size=axis_size, devices=devices, name=name,
+            static_broadcasted_argnums=static_broadcasted_argnums,
+            donate_argnums=donate_argnums)
     for what, value, hint in (
         ("static_broadcasted_argnums", static_broadcasted_argnums, "use static_argnums"),
         ("donate_argnums", donate_argnums, "States are written back, never donated"),
