@@ -400,16 +400,20 @@ def outer_transform_error(states: list[State], what: str) -> OuterTransformError
 
 
 def guard_writes(states: list[State], values: list[Any], what: str) -> None:
-    """Raise :class:`OuterTransformError` before any of ``values`` is stored, if one holds
-    a tracer of a JAX trace that no active frame owns (an enclosing plain transform)."""
-    frames = _STACK.frames
-    if frames:
-        own = frames[-1].jax_trace
-    elif is_eval_trace(current_trace()):
+    """Raise :class:`OuterTransformError` before any of ``values`` is stored when an
+    enclosing plain JAX transform, one no active frame owns, is tracing right now.
+
+    A traced value would outlive its trace; a concrete one would be wrong too (under
+    ``jax.vmap`` every outer lane would share one draw and one write). States created
+    inside that trace are its own temporaries and may be written.
+    """
+    trace = current_trace()
+    if is_eval_trace(trace):
         return
-    else:
-        own = None
-    bad = [s for s, v in zip(states, values) if not s._local and _foreign_tracers(v, own)]
+    frames = _STACK.frames
+    if frames and frames[-1].jax_trace is trace:
+        return
+    bad = [s for s in states if not s._local]
     if bad:
         raise outer_transform_error(bad, what)
 
