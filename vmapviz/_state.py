@@ -19,12 +19,12 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Self
 
 import jax
 
-from ._jax_private import current_trace, enclosing_transform, is_eval_trace, is_tracer
+from ._jax_private import current_trace, enclosing_transform, is_eval_trace
 
 __all__ = [
     "BatchState",
@@ -128,13 +128,11 @@ class State:
             )
         frames = _STACK.frames
         self._check_structure(new_value, current_value(self))
+        guard_writes((self,), "An assignment")
         if frames:
-            _check_owned_trace(self, new_value, frames)
             _record(self, write=True)
             frames[-1].values[id(self)] = new_value
         else:
-            if not is_eval_trace(current_trace()):
-                _refuse_foreign_tracer(self, new_value)
             self._value = new_value
 
     def _check_structure(self, new_value: Any, old_value: Any) -> None:
@@ -351,20 +349,6 @@ class OuterTransformError(RuntimeError):
     """A State write under a plain JAX transform, which would leave a tracer in the State."""
 
 
-def _foreign_tracers(value: Any, own_trace: Any) -> bool:
-    return any(is_tracer(x) and x._trace is not own_trace for x in jax.tree.leaves(value))
-
-
-def _check_owned_trace(state: State, value: Any, frames: list[StateTrace]) -> None:
-    if not state._local and _foreign_tracers(value, frames[-1].jax_trace):
-        raise outer_transform_error([state], "An assignment")
-
-
-def _refuse_foreign_tracer(state: State, value: Any) -> None:
-    if not state._local and _foreign_tracers(value, None):
-        raise outer_transform_error([state], "An assignment")
-
-
 # What to use instead of a JAX transform that cannot carry State writes.
 _INSTEAD = {
     "jax.jit": "vmapviz.transform.jit",
@@ -399,8 +383,8 @@ def outer_transform_error(states: list[State], what: str) -> OuterTransformError
     )
 
 
-def guard_writes(states: list[State], values: list[Any], what: str) -> None:
-    """Raise :class:`OuterTransformError` before any of ``values`` is stored when an
+def guard_writes(states: Sequence[State], what: str) -> None:
+    """Raise :class:`OuterTransformError` before anything is stored in ``states`` when an
     enclosing plain JAX transform, one no active frame owns, is tracing right now.
 
     A traced value would outlive its trace; a concrete one would be wrong too (under
@@ -427,7 +411,7 @@ def commit(states: list[State], values: list[Any], what: str,
     ``retyped`` holds the ids of States whose type the transform's write-back changed
     on purpose (a batch axis added): an enclosing trace accepts their new type.
     """
-    guard_writes(states, values, what)
+    guard_writes(states, what)
     frames = _STACK.frames
     if frames:
         for state, value in zip(states, values):

@@ -113,7 +113,7 @@ def grad(
             pure, argnums=diff, has_aux=True, holomorphic=holomorphic, allow_int=allow_int
         )(outer_values, *diff_args)
         written = holder["written"]
-        guard_writes(written, written_values, f"grad of {_name(fun)}")
+        guard_writes(written, f"grad of {_name(fun)}")
         for s, v in zip(written, written_values):
             s.value = v
         state_grads = jax.tree.unflatten(states_tree, grads[0])
