@@ -4,7 +4,8 @@ Run: ``python benchmarks/dispatch.py``. Two 3-layer MLPs whose weights are
 ParamStates, batch 32: 64-128-128-10 and a small 16-64-64-8 (where raw JAX takes a few
 microseconds, so vmapviz's own per-call work shows). Prints the median per-call time of
 each variant and its ratio to ``jax.jit(jax.vmap(f))`` on the same model, and the cost
-of calling from several threads at once (every call holds vmapviz's State lock).
+of calling from several threads at once (every call holds vmapviz's State lock). The
+models are ``vmapviz.examples.models.mlp``; the raw-JAX baseline is ``mlp_forward``.
 """
 
 from __future__ import annotations
@@ -14,39 +15,13 @@ import threading
 import time
 
 import jax
-import jax.numpy as jnp
 
 import vmapviz
+from vmapviz.examples.models import mlp, mlp_forward, params
 from vmapviz.transform import jit, vmap2
 
 MODELS = {"MLP 64-128-128-10": (64, 128, 128, 10), "MLP 16-64-64-8": (16, 64, 64, 8)}
 BATCH = 32
-
-
-class MLP(vmapviz.nn.Module):
-    def __init__(self, sizes):
-        super().__init__()
-        keys = jax.random.split(jax.random.key(0), len(sizes) - 1)
-        self.layers = [
-            (vmapviz.ParamState(jax.random.normal(k, (a, b)) / a**0.5),
-             vmapviz.ParamState(jnp.zeros(b)))
-            for k, a, b in zip(keys, sizes[:-1], sizes[1:])
-        ]
-
-    def __call__(self, x):
-        for i, (w, b) in enumerate(self.layers):
-            x = x @ w.value + b.value
-            if i < len(self.layers) - 1:
-                x = jnp.tanh(x)
-        return x
-
-
-def raw_forward(params, x):
-    for i, (w, b) in enumerate(params):
-        x = x @ w + b
-        if i < len(params) - 1:
-            x = jnp.tanh(x)
-    return x
 
 
 def medians_us(variants: dict, repeats: int = 15, number: int = 200) -> dict[str, float]:
@@ -83,14 +58,14 @@ def threaded_us(fn, threads: int = 4, calls: int = 200) -> float:
 
 
 def bench_model(title: str, sizes: tuple) -> dict[str, float]:
-    model = MLP(sizes)
-    params = [(w.value, b.value) for w, b in model.layers]
+    model = mlp(sizes)
+    weights = params(model)
     x = jax.random.normal(jax.random.key(1), (BATCH, sizes[0]))
-    raw = jax.jit(jax.vmap(raw_forward, in_axes=(None, 0)))
+    raw = jax.jit(jax.vmap(mlp_forward, in_axes=(None, 0)))
     jitted = jit(vmap2(model))
     plain = vmap2(model)
     rows = medians_us({
-        "jax.jit(jax.vmap(f))": lambda: raw(params, x),
+        "jax.jit(jax.vmap(f))": lambda: raw(weights, x),
         "vmapviz jit(vmap2(module))": lambda: jitted(x),
         "vmapviz vmap2(module), warm": lambda: plain(x),
     })
@@ -100,7 +75,7 @@ def bench_model(title: str, sizes: tuple) -> dict[str, float]:
     assert log, "the observer saw no records"
     rows["vmap2(module), warm, observed"] = observed["observed"]
     # Four threads at once: raw JAX runs them side by side, vmapviz one call at a time.
-    rows["4 threads: jax.jit(jax.vmap(f))"] = threaded_us(lambda: raw(params, x))
+    rows["4 threads: jax.jit(jax.vmap(f))"] = threaded_us(lambda: raw(weights, x))
     rows["4 threads: vmapviz jit(vmap2)"] = threaded_us(lambda: jitted(x))
     base = rows["jax.jit(jax.vmap(f))"]
     print(f"\n{title}, batch {BATCH}")

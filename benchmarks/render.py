@@ -5,7 +5,8 @@ Run: ``python benchmarks/render.py``. A deep MLP (weights are ParamStates) under
 blocks (sub-jaxprs that collapse into one node each, ``max_cluster_eqns=50``).
 Prints the median time of ``jax.make_jaxpr`` on the same computation, of
 ``to_dot`` (per-element jaxpr, and both jaxprs) and of ``dot -Tsvg``, with the
-ratio of each to the trace time (target: DOT <= 1x trace).
+ratio of each to the trace time (target: DOT <= 1x trace). The model is
+``vmapviz.examples.models.deep_mlp``; the raw-JAX trace is of ``deep_mlp_forward``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 import jax
 import jax.numpy as jnp
 
-import vmapviz
+from vmapviz.examples.models import deep_mlp, deep_mlp_forward, params
 from vmapviz.render import to_dot, to_svg
 from vmapviz.transform import vmap2
 
@@ -25,36 +26,6 @@ LAYERS = 500  # 4 equations per layer: ~2,000 equations
 BLOCK = 25  # layers per jitted block (100 equations, above max_cluster_eqns)
 WIDTH = 8
 BATCH = 4
-
-
-def layer(w, b, x):
-    return jnp.tanh(x @ w + b) * 0.5
-
-
-def block(params, x):
-    for w, b in params:
-        x = layer(w, b, x)
-    return x
-
-
-class DeepMLP(vmapviz.nn.Module):
-    def __init__(self, blocked: bool):
-        super().__init__()
-        self.blocked = blocked
-        self.layers = [(vmapviz.ParamState(jnp.full((WIDTH, WIDTH), 0.1)),
-                        vmapviz.ParamState(jnp.zeros(WIDTH))) for _ in range(LAYERS)]
-
-    def __call__(self, x):
-        params = [(w.value, b.value) for w, b in self.layers]
-        return forward(params, x, self.blocked)
-
-
-def forward(params, x, blocked: bool):
-    if not blocked:
-        return block(params, x)
-    for i in range(0, len(params), BLOCK):
-        x = jax.jit(block)(params[i : i + BLOCK], x)
-    return x
 
 
 def median_time(fn, repeat: int = 3) -> float:
@@ -67,14 +38,15 @@ def median_time(fn, repeat: int = 3) -> float:
 
 
 def run(blocked: bool) -> None:
-    model = DeepMLP(blocked)
+    block = BLOCK if blocked else None
+    model = deep_mlp(LAYERS, WIDTH, block)
     xs = jnp.ones((BATCH, WIDTH))
-    params = [(w.value, b.value) for w, b in model.layers]
+    weights = params(model)
 
     def trace_once():
         jax.clear_caches()  # a cold trace, as the first call of a new function pays
-        fresh = jax.vmap(lambda p, x: forward(p, x, blocked), in_axes=(None, 0))
-        jax.make_jaxpr(fresh)(params, xs)
+        fresh = jax.vmap(lambda p, x: deep_mlp_forward(p, x, block), in_axes=(None, 0))
+        jax.make_jaxpr(fresh)(weights, xs)
 
     trace = median_time(trace_once)
     report = vmap2(model).inspect(xs)

@@ -1,19 +1,32 @@
-"""Golden tests: explain() text and record JSON of the tutorial's examples."""
+"""Golden tests: explain() text and record JSON of the tutorial's examples.
+
+The examples come from :mod:`vmapviz.examples`; ``3.4_pmap2`` and ``3.4_shard_map`` run
+on the four CPU devices tests/conftest.py sets up.
+"""
 
 import json
 import os
 import warnings
 from pathlib import Path
 
+import jax
 import jax.numpy as jnp
 import pytest
-from inspection_cases import CASES
 
 import vmapviz
+from vmapviz import examples
 from vmapviz.transform import vmap2
 
 GOLDEN = Path(__file__).parent / "golden" / "explain"
 UPDATE = os.environ.get("VMAPVIZ_UPDATE_GOLDEN") == "1"
+
+
+def _example_params():
+    """Every catalogued example; those needing more devices than JAX sees are skipped."""
+    return [pytest.param(name, marks=pytest.mark.skipif(
+        jax.device_count() < ex.devices,
+        reason=f"needs {ex.devices} devices; found {jax.device_count()}"))
+        for name, ex in examples.EXAMPLES.items()]
 
 
 def _check(path: Path, text: str) -> None:
@@ -23,23 +36,22 @@ def _check(path: Path, text: str) -> None:
     assert text == path.read_text()
 
 
-@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("name", _example_params())
 def test_explain_text_golden(name):
-    mapping, args = CASES[name]()
-    _check(GOLDEN / f"{name}.txt", mapping.explain(*args) + "\n")
+    mapping, args, kwargs = examples.get(name).build()
+    _check(GOLDEN / f"{name}.txt", mapping.explain(*args, **kwargs) + "\n")
 
 
-@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize("name", _example_params())
 def test_records_json_golden(name):
-    mapping, args = CASES[name]()
-    report = mapping.inspect(*args)
+    report = examples.inspect(name)
     text = report.to_json()
     json.loads(text)
     _check(GOLDEN / f"{name}.json", text + "\n")
 
 
 def test_explain_names_the_filter_and_axis():
-    mapping, args = CASES["1.5_counter"]()
+    mapping, args, _ = examples.get("1.5_counter").build()
     text = mapping.explain(*args)
     assert ("count (ShortTermState f32[4]) is batched on axis 0 because state_in_axes "
             "{0: OfType(<class 'vmapviz.ShortTermState'>)} matched") in text
@@ -47,15 +59,13 @@ def test_explain_names_the_filter_and_axis():
 
 
 def test_explain_warns_about_a_broadcast_key():
-    import jax
-
     mapping = vmap2(lambda key, s: jax.random.normal(key, ()) * s, in_axes=(None, 0))
     text = mapping.explain(jax.random.key(0), jnp.arange(3.0))
     assert "looks like a PRNG key and is broadcast: every lane draws the same" in text
 
 
 def test_explain_warns_about_scatter_and_growth():
-    mapping, args = CASES["1.7_ignore"]()
+    mapping, args, _ = examples.get("1.7_ignore").build()
     text = mapping.explain(*args)
     assert "the policy 'ignore' scattered it onto a new axis 0" in text
     assert "temp_state2 is read and written, so it will grow a new axis on every call" in text
@@ -71,7 +81,7 @@ def test_explain_warns_about_retracing():
 
 
 def test_warm_call_reports_cache_hit():
-    mapping, args = CASES["1.6_linear"]()
+    mapping, args, _ = examples.get("1.6_linear").build()
     first = mapping.inspect(*args)
     second = mapping.inspect(*args)
     assert (first.cache.hit, second.cache.hit) == (False, True)
@@ -96,3 +106,13 @@ def test_auto_policy_promotion_is_explained():
             "and written with a value that varies by lane, and its leading size equals the "
             "batch size 3: fed per lane on axis 0") in second
     assert total.value.shape == (3,)
+
+
+def test_examples_build_fresh_states():
+    first, args, kwargs = examples.get("1.5_counter").build()
+    second, _, _ = examples.get("1.5_counter").build()
+    first(*args, **kwargs)
+    assert first.origin_fun.count is not second.origin_fun.count
+    assert second.origin_fun.count.value.tolist() == [0.0] * 4
+    assert first.origin_fun.count.source == second.origin_fun.count.source
+    assert first.origin_fun.count.source.startswith("vmapviz/examples/tutorial.py:")

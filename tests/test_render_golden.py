@@ -1,7 +1,8 @@
 """Golden files of the renderers for tutorial examples (VMAPVIZ_UPDATE_GOLDEN=1 rewrites).
 
-The examples follow the seed tutorial; their States carry names or nn.Module paths
-so every label is stable.
+The examples come from :mod:`vmapviz.examples`, whose States carry names or nn.Module
+paths so every label is stable. The pmap2 and shard_map examples run on the four CPU
+devices tests/conftest.py sets up.
 """
 
 import hashlib
@@ -10,89 +11,29 @@ import subprocess
 import sys
 from pathlib import Path
 
-import jax.numpy as jnp
+import jax
 import pytest
 
-import vmapviz
-from vmapviz import render
-from vmapviz.transform import vmap2
-from vmapviz.util.filter import OfType
+from vmapviz import examples, render
 
 GOLDEN = Path(__file__).parent / "golden" / "render"
 
-
-def counter_1_5():
-    class Counter(vmapviz.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.count = vmapviz.ShortTermState(jnp.zeros(4))
-
-        def __call__(self, delta):
-            self.count.value = self.count.value + delta
-            return self.count.value
-
-    f = vmap2(Counter(), in_axes=0, out_axes=0,
-              state_in_axes={0: OfType(vmapviz.ShortTermState)},
-              state_out_axes={0: OfType(vmapviz.ShortTermState)})
-    return f.inspect(jnp.array([1.0, 2.0, 3.0, 4.0]))
+# golden file stem -> catalogued example
+EXAMPLES = {
+    "counter_1_5": "1.5_counter",
+    "linear_1_6": "1.6_linear",
+    "ignore_1_7": "1.7_ignore",
+    "random_2_1": "2.1_sample_normal",
+    "out_axes_1_2": "1.2_out_axes",
+    "state_out_3_5": "3.5_simple_jaxpr",
+    "pmap2_3_4": "3.4_pmap2",
+    "shard_map_3_4": "3.4_shard_map",
+}
+FORMATS = ("txt", "html", "svg", "dot")
 
 
-def linear_1_6():
-    class LinearLayer(vmapviz.nn.Module):
-        def __init__(self, in_features, out_features):
-            super().__init__()
-            self.weight = vmapviz.ParamState(jnp.ones((in_features, out_features)))
-            self.bias = vmapviz.ParamState(jnp.zeros((out_features,)))
-
-        def __call__(self, x):
-            return x @ self.weight.value + self.bias.value
-
-    return vmap2(LinearLayer(3, 2), in_axes=0, out_axes=0).inspect(jnp.ones((4, 3)))
-
-
-def ignore_1_7():
-    temp_state2 = vmapviz.ShortTermState(jnp.array(0.0), name="temp_state2")
-    write_state2 = vmapviz.LongTermState(jnp.asarray(0.0), name="write_state2")
-
-    def update_temp2(x):
-        temp_state2.value = temp_state2.value + x
-        write_state2.value = temp_state2.value
-        return temp_state2.value
-
-    f = vmap2(update_temp2, in_axes=0, unexpected_out_state_mapping="ignore")
-    return f.inspect(jnp.array([1.0, 2.0, 3.0]))
-
-
-def random_2_1():
-    vmapviz.random.seed(42)
-
-    def sample_normal(scale):
-        return vmapviz.random.normal(0.0, scale)
-
-    return vmap2(sample_normal, in_axes=0).inspect(jnp.array([1.0, 2.0, 3.0, 4.0]))
-
-
-def out_axes_1_2():
-    def create_vector(scalar):
-        return jnp.array([scalar, scalar * 2, scalar * 3])
-
-    return vmap2(create_vector, in_axes=0, out_axes=1).inspect(jnp.array([1.0, 2.0]))
-
-
-def state_out_3_5():
-    simple_state = vmapviz.State(jnp.array(1.0), name="simple_state")
-
-    def simple_op(x):
-        result = x + simple_state.value
-        simple_state.value = result
-        return result * 2
-
-    f = vmap2(simple_op, in_axes=0, state_out_axes={0: OfType(vmapviz.State)})
-    return f.inspect(jnp.array([1.0, 2.0]))
-
-
-EXAMPLES = {f.__name__: f for f in (counter_1_5, linear_1_6, ignore_1_7, random_2_1,
-                                    out_axes_1_2, state_out_3_5)}
+def _runnable(stem: str) -> bool:
+    return jax.device_count() >= examples.get(EXAMPLES[stem]).devices
 
 
 def render_all(report) -> dict[str, str]:
@@ -108,9 +49,10 @@ def render_all(report) -> dict[str, str]:
 def all_outputs() -> dict[str, str]:
     """``{file name: content}`` for every example and format."""
     out = {}
-    for name, build in EXAMPLES.items():
-        for ext, text in render_all(build()).items():
-            out[f"{name}.{ext}"] = text
+    for stem, name in EXAMPLES.items():
+        if _runnable(stem):
+            for ext, text in render_all(examples.inspect(name)).items():
+                out[f"{stem}.{ext}"] = text
     return out
 
 
@@ -127,9 +69,11 @@ def outputs():
     return all_outputs()
 
 
-@pytest.mark.parametrize("name", sorted(f"{n}.{e}" for n in EXAMPLES
-                                        for e in ("txt", "html", "svg", "dot")))
+@pytest.mark.parametrize("name", sorted(f"{n}.{e}" for n in EXAMPLES for e in FORMATS))
 def test_golden(outputs, name):
+    stem = name.rsplit(".", 1)[0]
+    if not _runnable(stem):
+        pytest.skip(f"{EXAMPLES[stem]} needs more devices than the {jax.device_count()} found")
     path = GOLDEN / name
     if os.environ.get("VMAPVIZ_UPDATE_GOLDEN") == "1":
         GOLDEN.mkdir(parents=True, exist_ok=True)
@@ -139,7 +83,7 @@ def test_golden(outputs, name):
 
 
 def test_no_stale_golden_files():
-    expected = {f"{n}.{e}" for n in EXAMPLES for e in ("txt", "html", "svg", "dot")}
+    expected = {f"{n}.{e}" for n in EXAMPLES for e in FORMATS}
     assert {p.name for p in GOLDEN.iterdir()} == expected
 
 

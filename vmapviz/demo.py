@@ -1,7 +1,8 @@
 """``python -m vmapviz.demo``: vectorize the tutorial's Counter and show what vmapviz sees.
 
-Prints the call's account in words and writes the records as JSON (and pictures,
-when the renderers are available) to ``vmapviz-demo/``.
+The call is the catalogue's ``1.5_counter`` example (:mod:`vmapviz.examples`). Prints
+the call's account in words and writes the records as JSON (and pictures, when the
+renderers are available) to ``vmapviz-demo/``.
 """
 
 from __future__ import annotations
@@ -9,36 +10,15 @@ from __future__ import annotations
 import pathlib
 import sys
 
-import jax.numpy as jnp
+from vmapviz import examples
 
-import vmapviz
-from vmapviz.transform import vmap2
-from vmapviz.util.filter import OfType
-
-
-class Counter(vmapviz.nn.Module):
-    """The tutorial's counter: one ShortTermState incremented by ``delta``."""
-
-    def __init__(self):
-        super().__init__()
-        self.count = vmapviz.ShortTermState(jnp.zeros(4))
-
-    def __call__(self, delta):
-        self.count.value = self.count.value + delta
-        return self.count.value
+EXAMPLE = "1.5_counter"
 
 
 def main(out_dir: str = "vmapviz-demo") -> int:
-    counter = Counter()
-    mapped = vmap2(
-        counter,
-        in_axes=0,
-        out_axes=0,
-        state_in_axes={0: OfType(vmapviz.ShortTermState)},
-        state_out_axes={0: OfType(vmapviz.ShortTermState)},
-    )
-    deltas = jnp.array([1.0, 2.0, 3.0, 4.0])
-    report = mapped.inspect(deltas)
+    mapped, args, kwargs = examples.get(EXAMPLE).build()
+    counter = mapped.origin_fun  # the example's Counter module
+    report = mapped.inspect(*args, **kwargs)
     print("counts:", report.result)
     print("counter.count after the call:", counter.count.value)
     print()
