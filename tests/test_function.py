@@ -83,7 +83,7 @@ def test_cache_getters():
         "    f:f32[] = reduce_sum[axes=(0,) out_sharding=None] e\n"
         "  in (f, e) }"
     )
-    with pytest.raises(KeyError, match="No trace of step is cached"):
+    with pytest.raises(KeyError, match="jit of step has no cached trace"):
         sf.get_jaxpr_by_cache(sf.get_arg_cache_key(jnp.ones(5)))
 
 

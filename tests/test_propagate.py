@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import pytest
 
-from vmapviz.transform._propagate import batched_outputs, propagate
+from vmapviz.transform._propagate import batched_outputs, jaxpr_flags
 
 X = jnp.arange(6.0).reshape(2, 3)
 W = jnp.ones((3, 3))
@@ -110,14 +110,58 @@ def test_collectives_over_the_mapped_axis():
     assert oracle == [False, True, True]
 
 
-def test_env_covers_every_variable():
+def _env(jaxpr, flags):
+    """Var -> flag from a JaxprFlags record (top level)."""
+    env = dict(zip(jaxpr.invars, flags.invars))
+    for eqn, e in zip(jaxpr.eqns, flags.eqns):
+        env.update(zip(eqn.outvars, e.outs))
+    return env
+
+
+def test_flags_cover_every_variable():
     closed = jax.make_jaxpr(lambda x, w: jnp.tanh(x @ w) + w.sum())(X[0], W)
-    env, out = propagate(closed.jaxpr, [True, False])
+    flags = jaxpr_flags(closed.jaxpr, [True, False])
+    assert len(flags.eqns) == len(closed.jaxpr.eqns)
+    assert [len(e.outs) for e in flags.eqns] == [len(e.outvars) for e in closed.jaxpr.eqns]
+    env = _env(closed.jaxpr, flags)
     every_var = list(closed.jaxpr.invars) + [v for e in closed.jaxpr.eqns for v in e.outvars]
     assert set(env) == set(every_var)
-    assert out == [True]
+    assert flags.outvars == (True,)
     w_sum = closed.jaxpr.eqns[-2].outvars[0]
     assert env[w_sum] is False
+
+
+def test_nested_flags_follow_the_loop_carry():
+    """A scan carry that starts shared but meets a batched value is batched inside the
+    body too (the record holds the fixed point, not the first guess)."""
+    def f(x, w):
+        def body(c, _):
+            return c + x, c
+        return jax.lax.scan(body, w, None, length=3)
+
+    closed = jax.make_jaxpr(f)(1.0, 2.0)
+    flags = jaxpr_flags(closed.jaxpr, [True, False])
+    scan_index = [e.primitive.name for e in closed.jaxpr.eqns].index("scan")
+    scan = flags.eqns[scan_index]
+    (body,) = scan.subs
+    assert scan.outs == (True, True)
+    # body inputs: the const x (batched), then the carry, batched at the fixed point
+    assert body.invars == (True, True)
+    shared = jaxpr_flags(closed.jaxpr, [False, False]).eqns[scan_index]
+    assert shared.outs == (False, False) and shared.subs[0].invars == (False, False)
+
+
+def test_cond_branches_get_their_operands_flags():
+    def f(p, x, w):
+        return jax.lax.cond(p > 0, lambda a, b: a * b, lambda a, b: b, x, w)
+
+    closed = jax.make_jaxpr(f)(1.0, 2.0, 3.0)
+    cond = next(i for i, e in enumerate(closed.jaxpr.eqns) if e.primitive.name == "cond")
+    flags = jaxpr_flags(closed.jaxpr, [False, True, False]).eqns[cond]
+    assert [b.invars for b in flags.subs] == [(True, False), (True, False)]
+    assert flags.outs == (True,)
+    by_pred = jaxpr_flags(closed.jaxpr, [True, False, False]).eqns[cond]
+    assert by_pred.outs == (True,) and by_pred.subs[0].invars == (False, False)
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -133,7 +177,7 @@ def test_lane_axes_agree_with_propagation(name):
     for a, ax in zip(lane_args, in_axes):
         flat_axes.extend([ax] * len(jax.tree.leaves(a)))
     axes = lane_axes(closed, flat_axes, 2)
-    env, _ = propagate(closed.jaxpr, [ax is not None for ax in flat_axes])
+    env = _env(closed.jaxpr, jaxpr_flags(closed.jaxpr, [ax is not None for ax in flat_axes]))
     top = list(closed.jaxpr.invars) + [v for e in closed.jaxpr.eqns for v in e.outvars]
     assert [axes[v] is not None for v in top] == [env[v] for v in top]
 

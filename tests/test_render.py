@@ -91,7 +91,7 @@ def test_batched_values_are_highlighted():
 
     report = vmap2(f, out_axes=(0, None)).inspect(jnp.ones(4))
     g = graph_of_jaxpr(report.elementwise_jaxpr, ["x", "w"], ["y", "z"],
-                       report.elementwise_batched)
+                       report.flags["elementwise"])
     flags = {n.label.splitlines()[0]: n.batched for n in g.nodes}
     assert flags == {"x": True, "w": False, "mul": True, "add": False, "y": True, "z": False}
 

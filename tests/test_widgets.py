@@ -14,7 +14,9 @@ import pytest
 
 import vmapviz
 from vmapviz import render, widgets
+from vmapviz.inspection import words
 from vmapviz.render import _ir
+from vmapviz.render._graph import report_graph
 from vmapviz.transform import vmap2
 from vmapviz.widgets import AxisDiagram, Inspector, JaxprGraph, StateTable, _payload
 
@@ -102,8 +104,8 @@ def test_lane_rows_name_each_lanes_random_key():
     rows = _payload.lane_rows(report, 1)
     (key,) = report.keys.entries
     (rng,) = [r for r in rows if r[1] == "rng"]
-    assert rng == ["state", "rng", f"key 2 of split(key, 4): {_ir.key_text(key.lane_keys[1])}",
-                   f"keeps key 0: {_ir.key_text(key.key_after)}"]
+    assert rng == ["state", "rng", f"key 2 of split(key, 4): {words.key_text(key.lane_keys[1])}",
+                   f"keeps key 0: {words.key_text(key.key_after)}"]
     assert Inspector(report).entry["tables"][-1]["title"] == "Random keys: split(key, 4)"
 
 
@@ -149,8 +151,9 @@ def test_node_table_of_sub_jaxprs_has_no_colour_codes_or_addresses():
     report = vmap2(f).inspect(jnp.arange(3.0) - 1)
     jax.config.update("jax_pprint_use_color", True)
     try:
-        nodes = _payload.node_table(report, "elementwise")
-        collapsed = _payload.node_table(report, "elementwise", max_cluster_eqns=0)
+        nodes = _payload.node_table(report_graph(report, "elementwise", details=True))
+        collapsed = _payload.node_table(
+            report_graph(report, "elementwise", max_cluster_eqns=0, details=True))
     finally:
         jax.config.update("jax_pprint_use_color", False)
     assert "cond" in {n.get("primitive") for n in nodes.values()}

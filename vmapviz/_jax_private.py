@@ -1,7 +1,31 @@
-"""The one place vmapviz reaches into JAX internals (pinned to the tested JAX range).
+"""The one place vmapviz reaches into JAX internals (private modules, primitive parameters).
 
-Tracing a function whose State reads become jaxpr inputs *as they happen* needs the
-current staging trace's ``new_arg``, which JAX does not export.
+Everything else in vmapviz uses public JAX (``jax``, ``jax.numpy``, ``jax.extend``).
+Each use, what it is for, and the JAX releases it was checked on:
+
+==============================  =========================================  ============
+internal                        what for                                   checked on
+==============================  =========================================  ============
+``core.trace_ctx.trace``        the trace running now (State writes under  0.10.2
+                                an outer transform are refused)
+``core.EvalTrace``              "no transform is tracing"                  0.10.2
+``core.Tracer``                 is a value traced                          0.10.2
+``trace.new_arg``               a State read becomes a jaxpr input as it   0.10.2
+                                happens (``current_new_arg``)
+``core.ShapedArray``            avals of :class:`Abstract` values          0.10.2
+``array.ArrayImpl``             warm-path type check without an aval       0.10.2
+``interpreters.batching``       ``lane_axes``: jax.vmap's own batch dims   0.10.2
+``scan`` params ``num_consts``  loop layout (``scan_layout``)              0.10.2
+``num_carry`` ``jaxpr``
+``while`` params ``cond_jaxpr``  loop layout (``while_layout``)            0.10.2
+``body_jaxpr`` ``*_nconsts``
+``cond`` param ``branches``     branch layout (``cond_branches``)          0.10.2
+collective params ``axes`` /    which axis a ``psum`` reduces              0.10.2
+``axis_name``
+call param ``name``             a ``jit``'s function name in graphs        0.10.2
+JAX file and function names     ``enclosing_transform`` names the outer    0.10.2
+                                transform in error messages
+==============================  =========================================  ============
 """
 
 from __future__ import annotations
@@ -96,6 +120,38 @@ def fits(x: Any, sig: Abstract) -> bool:
 _ARRAY = _array.ArrayImpl  # the concrete array type (named without creating an array)
 
 
+def shape_struct(x: Any, drop: int | None = None,
+                 insert: tuple[int, int] | None = None) -> jax.ShapeDtypeStruct:
+    """The abstract shape of ``x`` (a value, aval, :class:`Abstract` or struct), with axis
+    ``drop`` removed (what one lane sees) or ``insert = (axis, size)`` added (the batch
+    axis of a mapped result). The one helper every stage uses for lane and outer types.
+
+    >>> import jax.numpy as jnp
+    >>> shape_struct(jnp.ones((4, 3)), drop=0).shape, shape_struct(jnp.ones(3), insert=(1, 4)).shape
+    ((3,), (3, 4))
+    """
+    aval = x if isinstance(x, (Abstract, jax.ShapeDtypeStruct, _core.ShapedArray)) else (
+        jax.typeof(x))
+    shape = tuple(aval.shape)
+    if drop is not None:
+        shape = shape[:drop] + shape[drop + 1 :] if drop >= 0 else (
+            shape[:drop] + shape[len(shape) + drop + 1 :])
+    if insert is not None:
+        axis, n = insert
+        axis = axis + len(shape) + 1 if axis < 0 else axis
+        shape = shape[:axis] + (n,) + shape[axis:]
+    return jax.ShapeDtypeStruct(shape, aval.dtype, weak_type=aval.weak_type)
+
+
+def drop_axis(aval: Any, axis: int) -> Abstract | None:
+    """:class:`Abstract` of ``aval`` without ``axis``; None when it has no such axis."""
+    rank = len(aval.shape)
+    if not -rank <= axis < rank:
+        return None
+    s = shape_struct(aval, drop=axis)
+    return Abstract(s.shape, s.dtype, s.weak_type)
+
+
 def lane_axes(closed_jaxpr: Any, in_axes: list, axis_size: int, axis_name: Any = None) -> dict:
     """Where ``jax.vmap`` puts the batch axis of every top-level value of a per-element jaxpr.
 
@@ -140,6 +196,54 @@ def lane_axes(closed_jaxpr: Any, in_axes: list, axis_size: int, axis_name: Any =
     mapped = jax.vmap(run, in_axes=tuple(in_axes), axis_name=axis_name, axis_size=axis_size)
     jax.make_jaxpr(mapped)(*structs)
     return found
+
+
+# ------------------------------------------------------------- jaxpr layouts
+
+
+def sub_jaxprs(params: dict) -> list[tuple[str, Any]]:
+    """``(parameter name, Jaxpr)`` of every sub-jaxpr in an equation's parameters, in
+    parameter-name order (``name[i]`` when one parameter holds several)."""
+    out = []
+    for key in sorted(params):
+        subs = list(jax.extend.core.jaxprs_in_params({key: params[key]}))
+        out.extend((key if len(subs) == 1 else f"{key}[{i}]", s) for i, s in enumerate(subs))
+    return out
+
+
+def scan_layout(eqn: Any) -> tuple[int, int] | None:
+    """``(consts, carry)`` counts of a ``scan`` equation's inputs, else None."""
+    if eqn.primitive.name != "scan":
+        return None
+    return eqn.params["num_consts"], eqn.params["num_carry"]
+
+
+def while_layout(eqn: Any) -> tuple[Any, int, Any, int] | None:
+    """``(cond jaxpr, cond consts, body jaxpr, body consts)`` of a ``while``, else None."""
+    if eqn.primitive.name != "while":
+        return None
+    p = eqn.params
+    return p["cond_jaxpr"].jaxpr, p["cond_nconsts"], p["body_jaxpr"].jaxpr, p["body_nconsts"]
+
+
+def cond_branches(eqn: Any) -> list | None:
+    """The branch jaxprs of a ``cond`` (its first input picks one), else None."""
+    if eqn.primitive.name != "cond":
+        return None
+    return [b.jaxpr for b in eqn.params["branches"]]
+
+
+def collective_axes(eqn: Any) -> tuple:
+    """The axis names a collective (``psum``, ``axis_index``, ...) works over."""
+    p = eqn.params
+    axes = p.get("axes", p.get("axis_name", ()))
+    return tuple(axes) if isinstance(axes, (tuple, list)) else (axes,)
+
+
+def call_name(eqn: Any) -> str | None:
+    """The function name a call equation (``jit``, ``remat``) carries, if any."""
+    name = eqn.params.get("name")
+    return name if isinstance(name, str) else None
 
 
 # Public JAX transforms, found by the function their machinery runs in: (file, function).

@@ -17,11 +17,15 @@ False
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
-from ..transform import _records as rec
+from .. import records as rec
+from ..transform import _plan_records
 from ..transform._hooks import observe
+from . import words
 
 __all__ = ["Report", "inspect_call"]
 
@@ -36,12 +40,11 @@ class Report:
       keys: the key-splitting record, or None when no RandomState was used.
       elementwise_jaxpr: what one lane computes (ClosedJaxpr).
       batched_jaxpr: the whole mapped call (ClosedJaxpr).
-      elementwise_batched: one bool per per-element jaxpr input: does it vary by lane.
+      flags: ``{'elementwise' | 'batched': JaxprFlags}``: which values of each jaxpr
+        carry the batch axis (nested jaxprs included; the batched jaxpr: its inputs
+        and outputs).
       io_labels: ``{'elementwise' | 'batched': (input labels, output labels)}``, one
         label per jaxpr input / output leaf.
-      value_axes: where ``jax.vmap`` puts the batch axis of each top-level value of
-        the per-element jaxpr: the inputs, then each equation's outputs (None: the
-        same in every lane).
       result: what the call returned.
     """
 
@@ -54,11 +57,34 @@ class Report:
     write_back: rec.WriteBackRecord
     elementwise_jaxpr: Any
     batched_jaxpr: Any
-    elementwise_batched: tuple[bool, ...]
-    axis_name: Any
+    flags: dict = dataclasses.field(compare=False)
+    axis_name: Any = None
     io_labels: dict = dataclasses.field(default_factory=dict, compare=False)
-    value_axes: tuple = ()
     result: Any = dataclasses.field(default=None, repr=False, compare=False)
+    _value_axes: Callable[[], list] | None = dataclasses.field(
+        default=None, repr=False, compare=False)
+
+    @property
+    def transform(self) -> str:
+        """``vmap2``, ``pmap2`` or ``shard_map``."""
+        return self.axes.transform
+
+    @property
+    def title(self) -> str:
+        """``vmap2 of step over 4 lanes``: the one title every view shows."""
+        return words.title(self.axes)
+
+    @property
+    def elementwise_batched(self) -> tuple[bool, ...]:
+        """One bool per per-element jaxpr input: does it vary by lane."""
+        return self.flags["elementwise"].invars
+
+    @functools.cached_property
+    def value_axes(self) -> tuple:
+        """Where ``jax.vmap`` itself puts the batch axis of each top-level value of the
+        per-element jaxpr (computed on first access): the inputs, then each equation's
+        outputs (None: the same in every lane)."""
+        return tuple(self._value_axes()) if self._value_axes is not None else ()
 
     @property
     def records(self) -> tuple:
@@ -68,13 +94,20 @@ class Report:
         return tuple(r for r in stages if r is not None)
 
     def to_dict(self) -> dict:
-        """JSON-ready dict of the records (the jaxprs as text)."""
+        """JSON-ready dict of the records (the jaxprs as text; each axis entry with its
+        reasons worded)."""
+        records = [rec.to_dict(r) for r in self.records]
+        n = self.axes.axis_size
+        for r in records:
+            if r["stage"] == "axes":
+                for d, e in zip(r["entries"], self.axes.entries):
+                    d["reason_in"], d["reason_out"] = words.reason_in(e, n), words.reason_out(e, n)
         return {
             "mapping": self.mapping,
-            "records": [rec.to_dict(r) for r in self.records],
+            "title": self.title,
+            "records": records,
             "elementwise_jaxpr": str(self.elementwise_jaxpr),
             "batched_jaxpr": str(self.batched_jaxpr),
-            "value_axes": list(self.value_axes),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -96,8 +129,7 @@ def inspect_call(mapping: Any, *args: Any, **kwargs: Any) -> Report:
     by_stage: dict[str, Any] = {}
     for r in mine:  # records of nested mappings with the same name: keep the outermost call's
         by_stage[r.stage] = r
-    key = mapping.get_arg_cache_key(*args, **kwargs)
-    plan = mapping._plan(key)
+    plan = mapping._plan(mapping.get_arg_cache_key(*args, **kwargs))
     return Report(
         mapping=mapping.name,
         cache=by_stage["cache"],
@@ -108,9 +140,9 @@ def inspect_call(mapping: Any, *args: Any, **kwargs: Any) -> Report:
         write_back=by_stage["write_back"],
         elementwise_jaxpr=plan.traced.closed_jaxpr,
         batched_jaxpr=plan.batched_jaxpr(),
-        elementwise_batched=tuple(plan.in_batched),
+        flags=_plan_records.jaxpr_flags_of(plan),
         axis_name=mapping.axis_name,
-        io_labels=plan.io_labels(),
-        value_axes=tuple(plan.value_axes()),
+        io_labels=_plan_records.io_labels(plan),
         result=result,
+        _value_axes=functools.partial(_plan_records.value_axes, plan),
     )

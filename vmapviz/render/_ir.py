@@ -20,8 +20,10 @@ Builders here read a :class:`~vmapviz.inspection.Report` and return frozen data;
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any
+
+from ..inspection import words
+from ..records import Kind, Rule
 
 __all__ = [
     "ArrayView",
@@ -32,11 +34,11 @@ __all__ = [
     "Graph",
     "KeySplit",
     "Node",
+    "NodeInfo",
     "Table",
     "axis_diagram",
     "key_table",
     "leaf_table",
-    "parse_type",
     "state_table",
 ]
 
@@ -55,18 +57,10 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
 
 
-def _axis(a: int | None) -> str:
-    return "None" if a is None else str(a)
-
-
-def _state_entries(report: Any) -> dict[str, Any]:
-    return {e.label: e for e in report.axes.entries if e.kind == "state"}
-
-
 def state_table(report: Any) -> Table:
     """One row per State: label, type, shape and dtype, read/written, batch axis, reason."""
-    entries = _state_entries(report)
-    random = {k.label for k in report.keys.entries} if report.keys is not None else set()
+    entries = {e.label: e for e in report.axes.of(Kind.STATE)}
+    n = report.axes.axis_size
     rows = []
     for s in report.discovery.states:
         e = entries.get(s.label)
@@ -74,10 +68,10 @@ def state_table(report: Any) -> Table:
         if e is None:
             rows.append((s.label, s.type, _record_type(s), touched, "-", ""))
             continue
-        out = _axis(e.axis_out) if s.written else "-"
-        reason = "; ".join(r for r in (e.reason_in, e.reason_out) if r)
-        axis_in = "split" if s.label in random else _axis(e.axis_in)
-        rows.append((s.label, s.type, e.type, touched, f"{axis_in} -> {out}", reason))
+        out = words.axis_text(e.axis_out) if s.written else "-"
+        axis_in = "split" if e.random else words.axis_text(e.axis_in)
+        rows.append((s.label, s.type, e.type, touched, f"{axis_in} -> {out}",
+                     words.reason(e, n)))
     columns = ("State", "Type", "Shape", "Access", "Batch axis in -> out", "Reason")
     return Table("States", columns, tuple(rows))
 
@@ -89,18 +83,16 @@ def _record_type(s: Any) -> str:
 def leaf_table(report: Any) -> Table:
     """One row per argument leaf and per output leaf, with its batch axis and why."""
     rows = []
+    n = report.axes.axis_size
     for e in report.axes.entries:
-        if e.kind == "argument":
-            rows.append((e.label, e.type, e.lane_type, f"in {_axis(e.axis_in)}", e.reason_in))
-        elif e.kind == "output":
-            rows.append((e.label, e.type, e.lane_type, f"out {_axis(e.axis_out)}", e.reason_out))
+        if e.kind is Kind.ARGUMENT:
+            rows.append((e.label, e.type, e.lane_type, f"in {words.axis_text(e.axis_in)}",
+                         words.reason_in(e, n)))
+        elif e.kind is Kind.OUTPUT:
+            rows.append((e.label, e.type, e.lane_type, f"out {words.axis_text(e.axis_out)}",
+                         words.reason_out(e, n)))
     columns = ("Leaf", "Type", "Lane type", "Batch axis", "Reason")
     return Table("Arguments and outputs", columns, tuple(rows))
-
-
-def key_text(key: tuple[int, ...]) -> str:
-    """A key's raw data as ``[0 42]``."""
-    return "[" + " ".join(str(k) for k in key) + "]"
 
 
 def key_table(report: Any) -> Table | None:
@@ -109,29 +101,13 @@ def key_table(report: Any) -> Table | None:
         return None
     rows = []
     for k in report.keys.entries:
-        lanes = " ".join(f"{i}:{key_text(x)}" for i, x in enumerate(k.lane_keys))
-        rows.append((k.label, key_text(k.key_before), lanes, key_text(k.key_after)))
+        lanes = " ".join(f"{i}:{words.key_text(x)}" for i, x in enumerate(k.lane_keys))
+        rows.append((k.label, words.key_text(k.key_before), lanes, words.key_text(k.key_after)))
     columns = ("RandomState", "Key before", "Lane keys", "Key after")
     return Table(f"Random keys: split(key, {report.keys.axis_size + 1})", columns, tuple(rows))
 
 
 # ------------------------------------------------------------ axis diagram
-
-_TYPE = re.compile(r"^(?P<dtype>.*?)\[(?P<dims>[0-9,]*)\]$")
-
-
-def parse_type(text: str) -> tuple[str, tuple[int, ...]]:
-    """``'f32[4,3]'`` -> ``('f32', (4, 3))``; several leaves: the first one.
-
-    >>> parse_type('key<fry>[]')
-    ('key<fry>', ())
-    """
-    first = text.split(", ")[0]
-    m = _TYPE.match(first)
-    if m is None:
-        return first, ()
-    dims = m.group("dims")
-    return m.group("dtype"), tuple(int(d) for d in dims.split(",")) if dims else ()
 
 
 @_frozen
@@ -185,49 +161,42 @@ class AxisDiagram:
     keys: tuple[KeySplit, ...]
 
 
-def _view(label: str, type_: str, axis: int | None) -> ArrayView:
-    _dtype, shape = parse_type(type_)
-    return ArrayView(label, type_, shape, axis)
+def _arrow(axis: int | None) -> str:
+    return "broadcast" if axis is None else "axis"
 
 
-def _row(e: Any, random: set[str], after: dict[str, str], size: int, read: set[str]) -> AxisRow:
-    lane = _view("one lane", e.lane_type, None)
-    if e.kind == "argument":
-        arrow = "broadcast" if e.axis_in is None else "axis"
-        text = "None: broadcast" if e.axis_in is None else f"in_axes {e.axis_in}"
-        return AxisRow(e.kind, e.label, (_view(e.label, e.type, e.axis_in), lane, None),
-                       arrow, None, text, "")
-    if e.kind == "output":
-        if e.batched is False:
-            out_text = f"out_axes {_axis(e.axis_out)}: same in every lane"
-            arrow = "broadcast"
-        elif e.axis_out:
-            out_text, arrow = f"out_axes {e.axis_out}: batch axis inserted at {e.axis_out}", "moved"
-        else:
-            out_text, arrow = f"out_axes {_axis(e.axis_out)}", "axis"
-        return AxisRow(e.kind, e.label, (None, lane, _view(e.label, e.type, e.axis_out)),
-                       None, arrow, "", out_text)
-    if e.label in random:
-        key = _view(e.label, e.type, None)
-        return AxisRow(e.kind, e.label, (key, lane, key), "split", "split",
-                       f"split into {size + 1}: key i+1 to lane i", "keeps key 0")
-    before = _view(e.label, e.type, e.axis_in) if e.label in read else None
-    arrow_in = None if before is None else "broadcast" if e.axis_in is None else "axis"
-    text_in = ("" if before is None else "None: broadcast" if e.axis_in is None
-               else f"state axis {e.axis_in}")
-    if e.label not in after:
-        return AxisRow(e.kind, e.label, (before, lane, None), arrow_in, None, text_in, "")
-    out_type = after[e.label]
-    if e.axis_out is None:
-        arrow_out, text_out = "broadcast", "written back unbatched"
-    elif e.axis_in is None:
-        arrow_out, text_out = "axis", f"lanes stacked on a new axis {e.axis_out}"
-    elif e.axis_out != e.axis_in:
-        arrow_out, text_out = "moved", f"written back on axis {e.axis_out} (moved)"
+def _argument_row(e: Any, lane: ArrayView) -> AxisRow:
+    return AxisRow(str(e.kind), e.label, (ArrayView(e.label, e.type, e.shape, e.axis_in), lane, None),
+                   _arrow(e.axis_in), None, words.diagram_in(e), "")
+
+
+def _output_row(e: Any, lane: ArrayView) -> AxisRow:
+    if e.batched is False:
+        arrow = "broadcast"
     else:
-        arrow_out, text_out = "axis", f"written back on axis {e.axis_out}"
-    return AxisRow(e.kind, e.label, (before, lane, _view(e.label, out_type, e.axis_out)),
-                   arrow_in, arrow_out, text_in, text_out)
+        arrow = "moved" if e.axis_out else "axis"
+    return AxisRow(str(e.kind), e.label, (None, lane, ArrayView(e.label, e.type, e.shape, e.axis_out)),
+                   None, arrow, "", words.diagram_out(e))
+
+
+def _state_row(e: Any, lane: ArrayView, written: Any, size: int) -> AxisRow:
+    if e.random:
+        key = ArrayView(e.label, e.type, e.shape, None)
+        return AxisRow(str(e.kind), e.label, (key, lane, key), "split", "split",
+                       words.diagram_in(e, size), words.diagram_out(e))
+    read = e.rule_in is not Rule.WRITTEN_ONLY
+    before = ArrayView(e.label, e.type, e.shape, e.axis_in) if read else None
+    arrow_in = _arrow(e.axis_in) if read else None
+    text_in = words.diagram_in(e) if read else ""
+    if written is None:
+        return AxisRow(str(e.kind), e.label, (before, lane, None), arrow_in, None, text_in, "")
+    if e.axis_out is not None and e.axis_in is not None and e.axis_out != e.axis_in:
+        arrow_out = "moved"
+    else:
+        arrow_out = _arrow(e.axis_out)
+    after = ArrayView(e.label, written.after, written.shape, e.axis_out)
+    return AxisRow(str(e.kind), e.label, (before, lane, after), arrow_in, arrow_out, text_in,
+                   words.diagram_out(e))
 
 
 def axis_diagram(report: Any, lane: int = 0) -> AxisDiagram:
@@ -235,21 +204,37 @@ def axis_diagram(report: Any, lane: int = 0) -> AxisDiagram:
     axes = report.axes
     if not 0 <= lane < max(axes.axis_size, 1):
         raise ValueError(f"lane must be in [0, {axes.axis_size}), got {lane}.")
+    written = {w.label: w for w in report.write_back.entries}
+    rows = []
+    for e in axes.entries:
+        one_lane = ArrayView("one lane", e.lane_type, e.lane_shape, None)
+        if e.kind is Kind.ARGUMENT:
+            rows.append(_argument_row(e, one_lane))
+        elif e.kind is Kind.OUTPUT:
+            rows.append(_output_row(e, one_lane))
+        else:
+            rows.append(_state_row(e, one_lane, written.get(e.label), axes.axis_size))
     keys = report.keys.entries if report.keys is not None else ()
-    random = {k.label for k in keys}
-    after = {w.label: w.after for w in report.write_back.entries}
-    read = {s.label for s in report.discovery.states if s.read}
-    rows = tuple(_row(e, random, after, axes.axis_size, read) for e in axes.entries)
     splits = tuple(
-        KeySplit(k.label, key_text(k.key_before), tuple(key_text(x) for x in k.lane_keys),
-                 key_text(k.key_after))
+        KeySplit(k.label, words.key_text(k.key_before),
+                 tuple(words.key_text(x) for x in k.lane_keys), words.key_text(k.key_after))
         for k in keys
     )
-    title = f"{report.axes.transform} of {report.mapping} over {axes.axis_size} lanes"
-    return AxisDiagram(title, axes.axis_size, lane, rows, splits)
+    return AxisDiagram(words.title(axes), axes.axis_size, lane, tuple(rows), splits)
 
 
 # ------------------------------------------------------------------- graph
+
+
+@_frozen
+class NodeInfo:
+    """What a click on an equation node shows: its jaxpr line, types and parameters."""
+
+    primitive: str
+    equation: str
+    inputs: tuple[str, ...]  # types, literals as values
+    outputs: tuple[str, ...]
+    params: tuple[tuple[str, str], ...]
 
 
 @_frozen
@@ -260,6 +245,7 @@ class Node:
     label: str
     kind: str  # 'eqn' | 'input' | 'output' | 'collapsed' | 'literal'
     batched: bool = False
+    info: NodeInfo | None = None  # with ``details=True``: equation and collapsed nodes
 
 
 @_frozen

@@ -117,6 +117,7 @@ def to_dot(report: Any, which: str = "both", max_cluster_eqns: int = 50) -> str:
     return graph_to_dot(report_graph(report, which, max_cluster_eqns))
 
 
+
 def to_svg(dot_source: str, timeout: float = 120.0) -> str:
     """Run ``dot -Tsvg`` on DOT text; :class:`DotNotFoundError` when ``dot`` is missing.
 

@@ -57,11 +57,8 @@ def state_table(report: Any) -> str:
 
 def to_html(report: Any) -> str:
     """Every table of a report in one ``<div class="vmapviz-report">``, style included."""
-    axes = report.axes
-    head = f"{report.axes.transform} of {report.mapping} over {axes.axis_size} lanes" + (
-        "" if axes.axis_name is None else f" (axis name {axes.axis_name})")
     tables = [_ir.state_table(report), _ir.leaf_table(report), _ir.key_table(report)]
-    parts = ['<div class="vmapviz-report">', STYLE, f"<h4>{html_escape(head)}</h4>"]
+    parts = ['<div class="vmapviz-report">', STYLE, f"<h4>{html_escape(report.title)}</h4>"]
     parts += [table_html(t) for t in tables if t is not None]
     parts.append("</div>")
     return "\n".join(parts) + "\n"

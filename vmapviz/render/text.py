@@ -42,9 +42,7 @@ def state_table(report: Any) -> str:
 def to_text(report: Any) -> str:
     """Every table of a report, titled, as plain text."""
     tables = [_ir.state_table(report), _ir.leaf_table(report), _ir.key_table(report)]
-    head = (f"{report.axes.transform} of {report.mapping} over {report.axes.axis_size} lanes"
-            + ("" if report.axes.axis_name is None else f" (axis name {report.axes.axis_name})"))
-    parts = [head]
+    parts = [report.title]
     for t in tables:
         if t is not None:
             parts.append(f"{t.title}\n{table_text(t)}")

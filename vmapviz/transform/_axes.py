@@ -20,7 +20,6 @@ from ._errors import MappingError
 __all__ = [
     "broadcast_prefix",
     "check_axis",
-    "lane_struct",
     "leaf_axes",
     "mapped_size",
     "normalize_state_axes",
@@ -108,13 +107,6 @@ def check_axis(axis: int | None, x: Any, name: str) -> int | None:
             f"{rank} (its shape is {tuple(x.shape)}) ({name})."
         )
     return norm
-
-
-def lane_struct(x: Any, axis: int | None) -> jax.ShapeDtypeStruct:
-    """What one lane sees of ``x``: its abstract value without the batch axis."""
-    aval = jax.typeof(x)
-    shape = aval.shape if axis is None else aval.shape[:axis] + aval.shape[axis + 1 :]
-    return jax.ShapeDtypeStruct(shape, aval.dtype, weak_type=aval.weak_type)
 
 
 def mapped_size(

@@ -9,11 +9,66 @@
 
 from __future__ import annotations
 
+import collections
 from typing import Any
 
 from .._jax_private import aval_type
 
-__all__ = ["describe_aval", "describe_key", "describe_miss"]
+__all__ = ["SignatureCache", "describe_aval", "describe_key", "describe_miss"]
+
+
+class SignatureCache:
+    """The traces of one transform, by call signature, most recent last (LRU).
+
+    Shared by ``StatefulFunction`` (entries: traces) and ``StatefulMapping`` (plans).
+
+    >>> c = SignatureCache('f', 2)
+    >>> c.put('a', 1); c.put('b', 2); c.put('c', 3)
+    >>> c.keys(), c.get('a'), c.get('b')
+    (['b', 'c'], None, 2)
+    """
+
+    def __init__(self, owner: str, size: int):
+        self.owner = owner
+        self.size = size
+        self._entries: collections.OrderedDict[Any, Any] = collections.OrderedDict()
+
+    def get(self, key: Any) -> Any:
+        """The entry for ``key`` (now the most recent), or None."""
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+        return entry
+
+    def __getitem__(self, key: Any) -> Any:
+        try:
+            return self._entries[key]
+        except KeyError:
+            raise KeyError(
+                f"{self.owner} has no cached trace for this signature; call it with these "
+                "arguments first."
+            ) from None
+
+    def put(self, key: Any, entry: Any) -> None:
+        self._entries[key] = entry
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def drop(self, key: Any) -> None:
+        self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def keys(self) -> list:
+        return list(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def miss_reason(self, key: Any, names: list[str]) -> str:
+        """Why ``key`` is not cached: see :func:`describe_miss`."""
+        return describe_miss(key, list(self._entries), names)
 
 
 def describe_aval(aval: Any) -> str:

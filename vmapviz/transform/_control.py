@@ -28,9 +28,9 @@ import jax
 import jax.extend
 import jax.numpy as jnp
 
+from .._jax_private import shape_struct
 from .._state import STATE_LOCK, State
-from ._axes import lane_struct
-from ._function import to_struct, write_back
+from ._function import write_back
 from ._tracing import Traced, trace_stateful
 
 __all__ = ["cond", "for_loop", "fori_loop", "scan", "switch", "while_loop"]
@@ -98,14 +98,14 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
     ``f(carry, x) -> (carry, y)``; States written by ``f`` are carried from step to
     step and hold their final value afterwards.
     """
-    x_structs = jax.tree.map(lambda x: lane_struct(x, 0), xs)
+    x_structs = jax.tree.map(lambda x: shape_struct(x, drop=0), xs)
     init_leaves, init_tree = jax.tree.flatten(init)
     n_carry = len(init_leaves)
-    traced = trace_stateful(f, (jax.tree.map(to_struct, init), x_structs), {}, what="scan", strict=True)
+    traced = trace_stateful(f, (jax.tree.map(shape_struct, init), x_structs), {}, what="scan", strict=True)
     promoted = _promote_weak(init_leaves, traced.closed_jaxpr.out_avals[:n_carry])
     if promoted is not None:
         init_leaves = promoted
-        init_structs = jax.tree.unflatten(init_tree, [to_struct(x) for x in promoted])
+        init_structs = jax.tree.unflatten(init_tree, [shape_struct(x) for x in promoted])
         traced = trace_stateful(f, (init_structs, x_structs), {}, what="scan", strict=True)
     carried = list(traced.written_states)
     start = {id(s): s.value for s in _unique([*traced.read_states, *carried])}
@@ -135,7 +135,7 @@ def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
     A State written by any branch is written back; branches that leave it alone pass
     its current value through.
     """
-    structs = jax.tree.map(to_struct, operands)
+    structs = jax.tree.map(shape_struct, operands)
     traces = [trace_stateful(br, structs, {}, what="switch", strict=True) for br in branches]
     reads = _unique(s for t in traces for s in t.read_states)
     writes = _unique(s for t in traces for s in t.written_states)
@@ -166,15 +166,15 @@ def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any) -> 
 def while_loop(cond_fun: Callable, body_fun: Callable, init_val: Any) -> Any:
     """``jax.lax.while_loop`` whose body may read and write States (the condition reads)."""
     init_leaves, init_tree = jax.tree.flatten(init_val)
-    body_t = trace_stateful(body_fun, (jax.tree.map(to_struct, init_val),), {},
+    body_t = trace_stateful(body_fun, (jax.tree.map(shape_struct, init_val),), {},
                             what="while_loop", strict=True)
     promoted = _promote_weak(init_leaves, body_t.closed_jaxpr.out_avals[: len(init_leaves)])
     if promoted is not None:
         init_leaves = promoted
         init_val = jax.tree.unflatten(init_tree, promoted)
-        body_t = trace_stateful(body_fun, (jax.tree.map(to_struct, init_val),), {},
+        body_t = trace_stateful(body_fun, (jax.tree.map(shape_struct, init_val),), {},
                             what="while_loop", strict=True)
-    structs = jax.tree.map(to_struct, init_val)
+    structs = jax.tree.map(shape_struct, init_val)
     cond_t = trace_stateful(cond_fun, (structs,), {}, what="while_loop", strict=True)
     if cond_t.written_states:
         raise ValueError(

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import functools
 from collections.abc import Callable, Sequence
@@ -24,6 +23,7 @@ from typing import Any
 import jax
 import jax.extend
 
+from .._jax_private import shape_struct
 from .._state import STATE_LOCK, State, commit
 from ._arguments import (
     Call,
@@ -33,14 +33,10 @@ from ._arguments import (
     reinsert_static,
     split_call,
 )
+from ._cache import SignatureCache
 from ._tracing import StateGather, Traced, leak_hint, trace_stateful
 
 __all__ = ["CacheEntry", "StatefulFunction", "jit"]
-
-
-def to_struct(x: Any) -> jax.ShapeDtypeStruct:
-    aval = jax.typeof(x)
-    return jax.ShapeDtypeStruct(aval.shape, aval.dtype, weak_type=aval.weak_type)
 
 
 @dataclasses.dataclass
@@ -95,7 +91,7 @@ class StatefulFunction:
         self.axis_env = axis_env
         self.name = name or getattr(fun, "__name__", type(fun).__name__)
         self.cache_size = cache_size
-        self._cache: collections.OrderedDict[Any, CacheEntry] = collections.OrderedDict()
+        self._cache = SignatureCache(f"{transform} of {self.name}", cache_size)
         self._names = parameter_names(fun)
         self.static_argnums, self.static_argnames = complete_static(
             self._names, self.static_argnums, self.static_argnames
@@ -114,13 +110,7 @@ class StatefulFunction:
         return self._split(args, kwargs).signature()
 
     def _entry(self, key: Any) -> CacheEntry:
-        try:
-            return self._cache[key]
-        except KeyError:
-            raise KeyError(
-                f"No trace of {self.name} is cached for this signature; call it (or "
-                "make_jaxpr) with these arguments first."
-            ) from None
+        return self._cache[key]
 
     def get_jaxpr_by_cache(self, key: Any):
         """The ClosedJaxpr traced for ``key``."""
@@ -154,20 +144,17 @@ class StatefulFunction:
     def _lookup(self, call: Call, key: Any) -> CacheEntry:
         entry = self._cache.get(key)
         if entry is not None:
-            self._cache.move_to_end(key)
             return entry
         call.check()
-        arg_structs = jax.tree.map(to_struct, call.dyn_args)
-        kwarg_structs = jax.tree.map(to_struct, call.dyn_kwargs)
+        arg_structs = jax.tree.map(shape_struct, call.dyn_args)
+        kwarg_structs = jax.tree.map(shape_struct, call.dyn_kwargs)
         traced = trace_stateful(
             self.fun, arg_structs, kwarg_structs, axis_env=self.axis_env,
             rebuild=functools.partial(reinsert_static, call.static), what=f"{self._transform} of {self.name}",
         )
         self.trace_count += 1
         entry = CacheEntry(traced)
-        self._cache[key] = entry
-        if len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
+        self._cache.put(key, entry)
         return entry
 
     # ------------------------------------------------------------------ calling
@@ -183,7 +170,7 @@ class StatefulFunction:
         entry = self._lookup(call, key)
         state_leaves = _gather(entry)
         if state_leaves is None:  # a State changed shape or dtype since the trace
-            del self._cache[key]
+            self._cache.drop(key)
             entry = self._lookup(call, key)
             state_leaves = _gather(entry)
         if entry.runner is None:
@@ -192,7 +179,7 @@ class StatefulFunction:
         try:
             outs = entry.runner(*call.leaves, *state_leaves)
         except jax.errors.UnexpectedTracerError as err:
-            self._cache.pop(key, None)
+            self._cache.drop(key)
             raise leak_hint(err) from err
         write_back(t.written_states, t.written_treedefs, outs[t.n_out:], f"{self._transform} of {self.name}")
         return jax.tree.unflatten(t.out_tree, outs[: t.n_out])

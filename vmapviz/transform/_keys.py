@@ -15,7 +15,7 @@ from typing import Any
 
 import jax
 
-from . import _records as rec
+from .. import records as rec
 
 __all__ = ["key_record", "split_for_lanes"]
 

@@ -20,7 +20,6 @@ Array([0., 1., 2.], dtype=float32)
 
 from __future__ import annotations
 
-import collections
 import functools
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -28,10 +27,10 @@ from typing import Any
 import jax
 import jax.extend
 
+from .. import records as rec
+from .._jax_private import shape_struct
 from .._state import STATE_LOCK, State
-from ..random import RandomState
 from . import _hooks as hooks
-from . import _records as rec
 from ._arguments import (
     Call,
     complete_static,
@@ -42,15 +41,16 @@ from ._arguments import (
 )
 from ._axes import (
     check_axis,
-    lane_struct,
     leaf_axes,
     mapped_size,
     normalize_state_axes,
     validate_axes_spec,
 )
-from ._cache import describe_key, describe_miss
+from ._cache import SignatureCache, describe_key
+from ._decide import Feed, MapSpec, StateIn, state_in, written_only_avals
 from ._errors import MappingError
-from ._plan import Plan, StateIn, build_plan, transform_name, written_only_avals
+from ._plan import Plan, build_plan, transform_name
+from ._plan_records import emit_stage_records
 from ._tracing import leak_hint, trace_stateful
 
 __all__ = ["StatefulMapping", "pmap2", "vmap2"]
@@ -128,7 +128,7 @@ class StatefulMapping:
         self.static_argnums, self.static_argnames = complete_static(
             self._names, self.static_argnums, self.static_argnames
         )
-        self._cache: collections.OrderedDict[Any, Plan] = collections.OrderedDict()
+        self._cache = SignatureCache(f"{transform_name(mapping_fn)} of {self.name}", cache_size)
         self._filters = (*self.state_in_axes.values(), *self.state_out_axes.values())
         functools.update_wrapper(self, fun, assigned=("__doc__",), updated=())
 
@@ -146,14 +146,14 @@ class StatefulMapping:
         """Cache key of a call: static values, pytree structure, shapes and dtypes."""
         return self._split(args, kwargs).signature()
 
+    @property
+    def spec(self) -> MapSpec:
+        """What this mapping does with States, as a frozen :class:`MapSpec`."""
+        return MapSpec(self.name, self._transform, self.state_in_axes, self.state_out_axes,
+                       self.unexpected_out_state_mapping, self.axis_name)
+
     def _plan(self, key: Any) -> Plan:
-        try:
-            return self._cache[key]
-        except KeyError:
-            raise KeyError(
-                f"vmap2 of {self.name} has no cached trace for this signature; call it with "
-                "these arguments first."
-            ) from None
+        return self._cache[key]
 
     def get_jaxpr_by_cache(self, key: Any):
         """The jaxpr of the whole mapped call: batched arguments and State values in."""
@@ -212,24 +212,21 @@ class StatefulMapping:
             if reason is not None:
                 plan = None
             else:
-                self._cache.move_to_end(key)
                 hooks.emit_if_observed(lambda: self._cache_record(key, True, None))
         else:
-            reason = describe_miss(key, list(self._cache), call.leaf_names())
+            reason = self._cache.miss_reason(key, call.leaf_names())
         if plan is None:
             plan = self._trace(call)
             if plan.cacheable:
-                self._cache[key] = plan
-                if len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
+                self._cache.put(key, plan)
             hooks.emit_if_observed(lambda: self._cache_record(key, False, reason))
             state_leaves = plan.gather_states()
         if hooks.observing():
-            plan.emit_stage_records(call, state_leaves)
+            emit_stage_records(plan, state_leaves)
         try:
             outs = plan.run(call.leaves, state_leaves)
         except jax.errors.UnexpectedTracerError as err:
-            self._cache.pop(key, None)
+            self._cache.drop(key)
             raise leak_hint(err) from err
         plan.write_back(outs)
         return plan.outputs(outs)
@@ -277,29 +274,29 @@ class StatefulMapping:
                 "'axis_size'."
             )
         paths = _module_paths(self.origin_fun)
-        per_lane: dict[int, str] = {}
+        per_lane: set[int] = set()  # the only memory of a trace: States 'auto' feeds per lane
         while True:
             plan = self._trace_with(call, axes, sized, n_known, paths, per_lane)
-            more = plan.auto_per_lane() if self.unexpected_out_state_mapping == "auto" else {}
-            more = {k: v for k, v in more.items() if k not in per_lane}
-            if not more:
+            more = plan.auto_per_lane() if self.unexpected_out_state_mapping == "auto" else set()
+            if not more - per_lane:
                 break
-            per_lane.update(more)  # traced again with these States fed per lane
+            per_lane |= more  # traced again with these States fed per lane
         plan.warn_policy()
         return plan
 
     def _trace_with(self, call, axes, sized, n_known, paths, per_lane) -> Plan:
-        lane_leaves = [lane_struct(x, ax) for x, ax in zip(call.leaves, axes)]
+        lane_leaves = [shape_struct(x, drop=ax) for x, ax in zip(call.leaves, axes)]
         lane_args, lane_kwargs = jax.tree.unflatten(call.treedef, lane_leaves)
         decided: dict[int, StateIn] = {}
+        spec = self.spec
 
         def state_input(state: State) -> list:
-            decision = self._state_in(state, paths.get(id(state)), per_lane)
+            decision = state_in(spec, state, paths.get(id(state)), per_lane)
             decided[id(state)] = decision
             return decision.lane_avals
 
         def write_avals(state: State) -> list:
-            return written_only_avals(self, state, paths.get(id(state), ()), n_known)
+            return written_only_avals(spec, state, paths.get(id(state), ()), n_known)
 
         axis_env = [(self.axis_name, n_known)] if self.axis_name is not None else None
         traced = trace_stateful(
@@ -311,7 +308,7 @@ class StatefulMapping:
         sized = list(sized)
         for state in traced.read_states:
             d = decided[id(state)]
-            if d.axis is not None and d.kind == "batched":
+            if d.feed is Feed.BATCHED:
                 sized.append((d.size, d.axis, f"state {state.describe()}"))
         n = mapped_size(sized, self.axis_size)
         return build_plan(self, call, axes, n, traced, decided, paths)
@@ -319,20 +316,6 @@ class StatefulMapping:
     @property
     def _transform(self) -> str:
         return transform_name(self.mapping_fn)
-
-    def _state_in(self, state: State, path: tuple | None, per_lane: dict) -> StateIn:
-        path = path or ()
-        if id(state) in per_lane:
-            return StateIn.batched(state, 0, per_lane[id(state)])
-        for axis, flt in self.state_in_axes.items():
-            if flt(path, state):
-                why = f"state_in_axes {{{axis}: {flt!r}}} matched"
-                if axis is None:
-                    return StateIn.broadcast(state, f"{why}: shared by every lane")
-                return StateIn.batched(state, axis, why)
-        if isinstance(state, RandomState):
-            return StateIn.random(state)
-        return StateIn.broadcast(state)
 
     def _filter_results(self, state: State, path: tuple) -> tuple:
         """What every filter says of ``state``: part of a cached plan's decisions."""

@@ -37,11 +37,11 @@ import json
 import re
 from typing import Any
 
-import jax.extend as jex
-
-from ..render import _graph, _ir
+from ..inspection import words
+from ..render import _ir
 from ..render._escape import visible
-from ..render.dot import DotNotFoundError, to_dot, to_svg
+from ..render._graph import report_graph
+from ..render.dot import DotNotFoundError, graph_to_dot, to_svg
 from ..render.svg import axis_svg
 
 __all__ = [
@@ -59,12 +59,6 @@ __all__ = [
 MAX_LANES = 32
 #: The two graph views, in toggle order.
 GRAPH_VIEWS = ("elementwise", "batched")
-#: Parameter values longer than this are cut (sub-jaxprs can be long).
-MAX_PARAM_CHARS = 2000
-
-_ADDRESS = re.compile(r"\s+at 0x[0-9a-fA-F]+|0x[0-9a-fA-F]+")
-# Jaxprs print in colour when ``jax_pprint_use_color`` is on (as in notebooks).
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _visible(value: Any) -> Any:
@@ -100,46 +94,16 @@ def entry_label(report: Any) -> str:
 # ------------------------------------------------------------------ lanes
 
 
-def _index(type_: str, axis: int | None, lane: int) -> str:
-    """``f32[4,3]`` sliced at ``lane`` on ``axis`` 1: ``[:, 2] of f32[4,3]``."""
-    if axis is None:
-        return f"all of {type_} (broadcast)"
-    return f"[{', '.join([':'] * axis + [str(lane)])}] of {type_}"
-
-
 def lane_rows(report: Any, lane: int) -> list[list[str]]:
     """``[kind, name, what lane reads, what lane writes]`` for each leaf and State.
 
     RandomStates read key ``lane + 1`` of ``split(key, n + 1)``.
     """
     keys = {k.label: k for k in report.keys.entries} if report.keys is not None else {}
-    read = {s.label for s in report.discovery.states if s.read}
-    after = {w.label: w for w in report.write_back.entries}
-    rows = []
-    for e in report.axes.entries:
-        reads = writes = "-"
-        if e.kind == "argument":
-            reads = f"{_index(e.type, e.axis_in, lane)} -> {e.lane_type}"
-        elif e.kind == "output":
-            if e.batched is False:
-                writes = f"{e.lane_type} -> {e.type} (same in every lane)"
-            else:
-                writes = f"{e.lane_type} -> {_index(e.type, e.axis_out, lane)}"
-        elif e.label in keys:
-            k = keys[e.label]
-            reads = f"key {lane + 1} of split(key, {len(k.lane_keys) + 1}): " + _ir.key_text(
-                k.lane_keys[lane])
-            writes = f"keeps key 0: {_ir.key_text(k.key_after)}"
-        else:
-            if e.label in read:
-                reads = f"{_index(e.type, e.axis_in, lane)} -> {e.lane_type}"
-            w = after.get(e.label)
-            if w is not None:
-                writes = (f"{e.lane_type} -> {w.after} (written back unbatched)"
-                          if e.axis_out is None
-                          else f"{e.lane_type} -> {_index(w.after, e.axis_out, lane)}")
-        rows.append([e.kind, e.label, reads, writes])
-    return rows
+    written = {w.label: w for w in report.write_back.entries}
+    return [[e.kind, e.label, *words.lane_texts(e, lane, keys.get(e.label),
+                                                written.get(e.label))]
+            for e in report.axes.entries]
 
 
 def _lanes(report: Any) -> list[dict]:
@@ -151,81 +115,27 @@ def _lanes(report: Any) -> list[dict]:
 # ------------------------------------------------------------------ graphs
 
 
-class _RecordingBuilder(_graph._Builder):
-    """The renderer's graph builder, remembering which equation made which node."""
-
-    def __init__(self, *args: Any):
-        super().__init__(*args)
-        self.eqns: dict[str, Any] = {}
-
-    def _eqn(self, eqn, prefix, src, flags, outs):
-        nid = super()._eqn(eqn, prefix, src, flags, outs)
-        self.eqns[nid] = eqn
-        return nid
-
-    def _collapsed(self, eqn, prefix, hidden, src, flags):
-        nid = super()._collapsed(eqn, prefix, hidden, src, flags)
-        self.eqns[nid] = eqn
-        return nid
-
-
-def _equations(report: Any, which: str, max_cluster_eqns: int) -> dict[str, Any]:
-    """``node id -> equation`` for the graph ``report_graph(report, which)`` draws.
-
-    Rebuilds that graph with a recording builder; if its nodes differ from the
-    renderer's (the renderer changed), no equations are attached.
-    """
-    b = _RecordingBuilder(max_cluster_eqns, report.axis_name)
-    ins, outs = _graph.io_labels(report, which)
-    if which == "elementwise":
-        g = _graph._view(b, report.elementwise_jaxpr, ins, outs, report.elementwise_batched,
-                         "e", "")
-    else:
-        cj = report.batched_jaxpr
-        flags = _graph._batched_view_flags(report, len(cj.jaxpr.invars))
-        g = _graph._view(b, cj, ins, outs, flags, "b", "", _graph._batched_out_flags(report, outs))
-    drawn = _graph.report_graph(report, which, max_cluster_eqns)
-    same = [(n.id, n.label) for n in g.nodes] == [(n.id, n.label) for n in drawn.nodes]
-    return b.eqns if same else {}
-
-
-def _clean(text: str) -> str:
-    """Parameter or equation text: no colour codes, no memory addresses, cut if long."""
-    text = _ADDRESS.sub("", _ANSI.sub("", text))
-    return text if len(text) <= MAX_PARAM_CHARS else text[: MAX_PARAM_CHARS - 3] + "..."
-
-
-def _type_text(v: Any) -> str:
-    aval = getattr(v, "aval", None)
-    return "?" if aval is None else _graph._short(aval)
-
-
-def node_table(report: Any, which: str, max_cluster_eqns: int = 50) -> dict[str, dict]:
+def node_table(graph: _ir.Graph) -> dict[str, dict]:
     """``node id -> details`` for every node of one graph view.
 
     Each entry has ``id``, ``kind`` (``input``, ``output``, ``eqn``, ``collapsed``),
     ``label``, ``batched``, ``from`` / ``to`` (``[node id, type]`` of the edges in and
     out); equation nodes add ``primitive``, ``equation`` (its jaxpr line), ``inputs``,
-    ``outputs`` (types, literals as values) and ``params`` (``[name, value]``).
+    ``outputs`` (types, literals as values) and ``params`` (``[name, value]``), from
+    the graph's :class:`~vmapviz.render._ir.NodeInfo` (``details=True``).
     """
-    graph = _graph.report_graph(report, which, max_cluster_eqns)
-    eqns = _equations(report, which, max_cluster_eqns)
     table: dict[str, dict] = {}
     for n in graph.nodes:
         table[n.id] = {"id": n.id, "kind": n.kind, "label": n.label, "batched": n.batched,
                        "from": [], "to": []}
+        if n.info is not None:
+            table[n.id].update(primitive=n.info.primitive, equation=n.info.equation,
+                               inputs=list(n.info.inputs), outputs=list(n.info.outputs),
+                               params=[list(p) for p in n.info.params])
     for e in graph.edges:
         if e.src in table and e.dst in table:
             table[e.dst]["from"].append([e.src, e.label])
             table[e.src]["to"].append([e.dst, e.label])
-    for nid, eqn in eqns.items():
-        info = table[nid]
-        info["primitive"] = eqn.primitive.name
-        info["equation"] = _clean(str(eqn))
-        info["inputs"] = [_graph._literal(v) if isinstance(v, jex.core.Literal) else _type_text(v)
-                          for v in eqn.invars]
-        info["outputs"] = [_type_text(v) for v in eqn.outvars]
-        info["params"] = [[k, _clean(str(v))] for k, v in sorted(eqn.params.items())]
     return table
 
 
@@ -248,14 +158,17 @@ def tag_svg_nodes(svg: str) -> str:
 
 
 def graph_payload(report: Any, which: str, max_cluster_eqns: int = 50) -> dict:
-    """One graph view: ``svg`` (None when Graphviz is missing), ``dot``, ``error``, ``nodes``."""
-    dot = to_dot(report, which=which, max_cluster_eqns=max_cluster_eqns)
+    """One graph view: ``svg`` (None when Graphviz is missing), ``dot``, ``error``, ``nodes``.
+
+    The graph is built once; its DOT, SVG and node table are three lowerings of it.
+    """
+    graph = report_graph(report, which, max_cluster_eqns, details=True)
+    dot = graph_to_dot(graph)
     try:
         svg, error = tag_svg_nodes(to_svg(dot)), None
     except DotNotFoundError as exc:
         svg, error = None, str(exc)
-    return {"which": which, "svg": svg, "dot": dot, "error": error,
-            "nodes": node_table(report, which, max_cluster_eqns)}
+    return {"which": which, "svg": svg, "dot": dot, "error": error, "nodes": node_table(graph)}
 
 
 # ------------------------------------------------------------------ entries
@@ -276,8 +189,7 @@ def entry_payload(report: Any, parts: tuple[str, ...] = PARTS, label: str | None
     entry: dict[str, Any] = {
         "label": label if label is not None else entry_label(report),
         "mapping": report.mapping,
-        "title": f"vmap2 of {report.mapping} over {axes.axis_size} lanes"
-                 + ("" if axes.axis_name is None else f" (axis name {axes.axis_name})"),
+        "title": report.title,
         "axis_size": axes.axis_size,
         "states": [s.label for s in report.discovery.states],
         "report": report.to_dict(),
