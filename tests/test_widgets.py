@@ -360,3 +360,19 @@ def test_widget_js_logic():
     assert run.returncode == 0, run.stdout + run.stderr
     assert re.search(r"^# pass [1-9]\d*$", run.stdout, re.MULTILINE), run.stdout
     assert re.search(r"^# fail 0$", run.stdout, re.MULTILINE), run.stdout
+
+
+@pytest.mark.parametrize("name, transform", [("3.4_pmap2", "pmap2"),
+                                             ("3.4_shard_map", "shard_map")])
+def test_inspector_title_names_the_transform(name, transform):
+    """The Inspector, the text tables and explain() share one title (from the records)."""
+    from vmapviz import examples
+
+    example = examples.get(name)
+    if jax.device_count() < example.devices:
+        pytest.skip(f"needs {example.devices} devices")
+    report = example.inspect()
+    entry = Inspector([report]).entry
+    assert entry["title"].startswith(f"{transform} of ")
+    assert entry["title"] == report.title == render.to_text(report).splitlines()[0]
+    assert report.explain().startswith(report.title + ": ")

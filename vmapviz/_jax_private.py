@@ -240,9 +240,13 @@ def collective_axes(eqn: Any) -> tuple:
     return tuple(axes) if isinstance(axes, (tuple, list)) else (axes,)
 
 
+#: The parameter in which call equations (``jit``, ``remat``) carry a function name.
+CALL_NAME_PARAM = "name"
+
+
 def call_name(eqn: Any) -> str | None:
     """The function name a call equation (``jit``, ``remat``) carries, if any."""
-    name = eqn.params.get("name")
+    name = eqn.params.get(CALL_NAME_PARAM)
     return name if isinstance(name, str) else None
 
 

@@ -29,7 +29,7 @@ from typing import Any
 import jax.extend as jex
 import numpy as np
 
-from .._jax_private import call_name, sub_jaxprs
+from .._jax_private import CALL_NAME_PARAM, call_name, sub_jaxprs
 from ..records import EqnFlags, JaxprFlags
 from ._ir import Cluster, Edge, Graph, Node, NodeInfo
 
@@ -96,7 +96,7 @@ def eqn_header(eqn: Any) -> str:
 def eqn_params(eqn: Any, limit: int = 3) -> list[str]:
     """At most ``limit`` short ``key=value`` parameters (simple values only)."""
     shown = [f"{k}={_clip(str(v))}" for k, v in sorted(eqn.params.items())
-             if k != "name" and _simple(v)]
+             if k != CALL_NAME_PARAM and _simple(v)]
     return shown[:limit] + (["..."] if len(shown) > limit else [])
 
 

@@ -12,6 +12,7 @@ Array(36., dtype=float32, weak_type=True)
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -76,62 +77,86 @@ def grad(
         argnums_t, single_arg = (argnums,), True
     else:
         argnums_t, single_arg = tuple(argnums), False
+    spec = _GradSpec(fun, tuple(states), states_tree, grad_states is not None, argnums,
+                     argnums_t, single_arg, has_aux, return_value, holomorphic, allow_int)
 
     @functools.wraps(fun)
     def grad_fun(*args, **kwargs):
         with STATE_LOCK:
-            return _grad_call(args, kwargs)
-
-    def _grad_call(args, kwargs):
-        for i in argnums_t:
-            if not -len(args) <= i < len(args):
-                raise ValueError(
-                    f"grad argnums={argnums!r} refers to positional argument {i}, but "
-                    f"{getattr(fun, '__name__', 'the function')} got {len(args)}."
-                )
-        outer_values = [s.value for s in states]
-        holder: dict[str, Any] = {}
-
-        def pure(state_values, *diff_args):
-            call_args = list(args)
-            for i, a in zip(argnums_t, diff_args):
-                call_args[i] = a
-            frame = StateTrace(values=dict(zip(states, state_values)))
-            with frame:
-                out = fun(*call_args, **kwargs)
-            written = frame.written_states
-            values = [frame.held(s) for s in written]
-            check_writes(f"grad of {_name(fun)}", written, values,
-                         lambda s: [state_avals(s)])
-            holder["written"] = written
-            loss, aux = out if has_aux else (out, None)
-            return loss, (loss, aux, values)
-
-        diff = (0,) + tuple(i + 1 for i in argnums_t)
-        diff_args = [args[i] for i in argnums_t]
-        grads, (loss, aux, written_values) = jax.grad(
-            pure, argnums=diff, has_aux=True, holomorphic=holomorphic, allow_int=allow_int
-        )(outer_values, *diff_args)
-        written = holder["written"]
-        guard_writes(written, f"grad of {_name(fun)}")
-        for s, v in zip(written, written_values):
-            s.value = v
-        state_grads = jax.tree.unflatten(states_tree, grads[0])
-        arg_grads = grads[1:]
-        if single_arg:
-            arg_grads = arg_grads[0]
-        if grad_states is None:
-            result = arg_grads
-        elif not argnums_t:
-            result = state_grads
-        else:
-            result = (state_grads, arg_grads)
-        if return_value and has_aux:
-            return result, loss, aux
-        if return_value:
-            return result, loss
-        if has_aux:
-            return result, aux
-        return result
+            return _grad_call(spec, args, kwargs)
 
     return grad_fun
+
+
+@dataclasses.dataclass(frozen=True)
+class _GradSpec:
+    """What a :func:`grad` was asked for."""
+
+    fun: Callable
+    states: tuple
+    states_tree: Any
+    by_states: bool
+    argnums: Any  # as given, for messages
+    argnums_t: tuple[int, ...]
+    single_arg: bool
+    has_aux: bool
+    return_value: bool
+    holomorphic: bool
+    allow_int: bool
+
+
+def _grad_call(spec: _GradSpec, args: tuple, kwargs: dict):
+    for i in spec.argnums_t:
+        if not -len(args) <= i < len(args):
+            raise ValueError(
+                f"grad argnums={spec.argnums!r} refers to positional argument {i}, but "
+                f"{getattr(spec.fun, '__name__', 'the function')} got {len(args)}."
+            )
+    holder: dict[str, Any] = {}
+
+    def pure(state_values, *diff_args):
+        call_args = list(args)
+        for i, a in zip(spec.argnums_t, diff_args):
+            call_args[i] = a
+        frame = StateTrace(values=dict(zip(spec.states, state_values)))
+        with frame:
+            out = spec.fun(*call_args, **kwargs)
+        written = frame.written_states
+        values = [frame.held(s) for s in written]
+        check_writes(f"grad of {_name(spec.fun)}", written, values,
+                     lambda s: [state_avals(s)])
+        holder["written"] = written
+        loss, aux = out if spec.has_aux else (out, None)
+        return loss, (loss, aux, values)
+
+    diff = (0,) + tuple(i + 1 for i in spec.argnums_t)
+    grads, (loss, aux, written_values) = jax.grad(
+        pure, argnums=diff, has_aux=True, holomorphic=spec.holomorphic,
+        allow_int=spec.allow_int,
+    )([s.value for s in spec.states], *[args[i] for i in spec.argnums_t])
+    written = holder["written"]
+    guard_writes(written, f"grad of {_name(spec.fun)}")
+    for s, v in zip(written, written_values):
+        s.value = v
+    return _assemble(spec, grads, loss, aux)
+
+
+def _assemble(spec: _GradSpec, grads: tuple, loss: Any, aux: Any):
+    """The gradients, then the loss and/or aux, as the caller asked."""
+    state_grads = jax.tree.unflatten(spec.states_tree, grads[0])
+    arg_grads = grads[1:]
+    if spec.single_arg:
+        arg_grads = arg_grads[0]
+    if not spec.by_states:
+        result = arg_grads
+    elif not spec.argnums_t:
+        result = state_grads
+    else:
+        result = (state_grads, arg_grads)
+    if spec.return_value and spec.has_aux:
+        return result, loss, aux
+    if spec.return_value:
+        return result, loss
+    if spec.has_aux:
+        return result, aux
+    return result

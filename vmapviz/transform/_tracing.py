@@ -19,6 +19,7 @@ read of a State inside the trace turns its value into a new jaxpr input.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -175,15 +176,7 @@ def trace_stateful(
     in_aval_of: dict[int, list] = {}
 
     def traced(*flat):
-        new_arg = current_new_arg()
-
-        def enter(state: State) -> Any:
-            avals = state_input(state) if state_input is not None else state_avals(state)
-            in_aval_of[id(state)] = avals
-            treedef = jax.tree.structure(current_value(state))
-            return jax.tree.unflatten(treedef, [new_arg(a) for a in avals])
-
-        frame = StateTrace(new_arg=enter)
+        frame = StateTrace(new_arg=_entry(current_new_arg(), state_input, in_aval_of))
         with frame:
             args, kwargs = jax.tree.unflatten(in_tree, flat)
             if rebuild is not None:
@@ -192,19 +185,9 @@ def trace_stateful(
         out_leaves, out_tree = jax.tree.flatten(out)
         written = frame.written_states
         values = [frame.held(s) for s in written]
-
-        def expected(state: State) -> list:
-            if id(state) in in_aval_of:
-                options = [in_aval_of[id(state)]]
-            elif write_avals is not None:
-                options = write_avals(state)
-            else:  # as the enclosing trace sees it (a read there, if one is active)
-                options = [[abstract(x) for x in jax.tree.leaves(state.value)]]
-            if options is not None and not strict and id(state) in frame.retyped:
-                options = [*options, [abstract(x) for x in jax.tree.leaves(frame.retyped[id(state)])]]
-            return options
-
-        check_writes(what, written, values, expected)
+        check_writes(what, written, values, functools.partial(
+            _write_options, in_aval_of=in_aval_of, write_avals=write_avals, frame=frame,
+            strict=strict))
         holder.update(frame=frame, out_tree=out_tree, n_out=len(out_leaves), written=written)
         holder["written_treedefs"] = tuple(jax.tree.structure(v) for v in values)
         return [*out_leaves, *(x for v in values for x in jax.tree.leaves(v))]
@@ -213,15 +196,40 @@ def trace_stateful(
         closed = jax.make_jaxpr(traced, axis_env=axis_env)(*flat_avals)
     except jax.errors.UnexpectedTracerError as err:
         raise leak_hint(err) from err
-    frame: StateTrace = holder["frame"]
-    read = tuple(frame.read_states)
+    read = tuple(holder["frame"].read_states)
     return Traced(
-        closed_jaxpr=closed,
-        out_tree=holder["out_tree"],
-        read_states=read,
+        closed_jaxpr=closed, out_tree=holder["out_tree"], read_states=read,
         written_states=tuple(holder["written"]),
         read_treedefs=tuple(jax.tree.structure(current_value(s)) for s in read),
         written_treedefs=holder["written_treedefs"],
-        read_in_avals=tuple(tuple(in_aval_of[id(s)]) for s in read),
-        n_out=holder["n_out"],
+        read_in_avals=tuple(tuple(in_aval_of[id(s)]) for s in read), n_out=holder["n_out"],
     )
+
+
+def _entry(new_arg: Callable, state_input: Callable | None, in_aval_of: dict) -> Callable:
+    """How a State read enters the trace: a new jaxpr input of the type ``state_input``
+    gives (default: its current value's), remembered in ``in_aval_of``."""
+
+    def enter(state: State) -> Any:
+        avals = state_input(state) if state_input is not None else state_avals(state)
+        in_aval_of[id(state)] = avals
+        treedef = jax.tree.structure(current_value(state))
+        return jax.tree.unflatten(treedef, [new_arg(a) for a in avals])
+
+    return enter
+
+
+def _write_options(state: State, *, in_aval_of: dict, write_avals: Callable | None,
+                   frame: StateTrace, strict: bool) -> list | None:
+    """The types a write to ``state`` may have: the type it was read with, else what
+    ``write_avals`` allows, else its current type; plus a nested write-back's new type
+    unless ``strict``."""
+    if id(state) in in_aval_of:
+        options = [in_aval_of[id(state)]]
+    elif write_avals is not None:
+        options = write_avals(state)
+    else:  # as the enclosing trace sees it (a read there, if one is active)
+        options = [[abstract(x) for x in jax.tree.leaves(state.value)]]
+    if options is not None and not strict and id(state) in frame.retyped:
+        options = [*options, [abstract(x) for x in jax.tree.leaves(frame.retyped[id(state)])]]
+    return options
