@@ -21,7 +21,7 @@ def _modules(sub: str = "") -> list[Path]:
 def _imports(path: Path, top_level_only: bool = False) -> list[str]:
     """Every module ``path`` imports, as an absolute ``vmapviz.`` name where relative."""
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    package = parts[:-1] if parts[-1] != "__init__" else parts[:-1]
+    package = parts[:-1]  # the package a relative import starts from
     tree = ast.parse(path.read_text())
     nodes = tree.body if top_level_only else ast.walk(tree)
     found = []

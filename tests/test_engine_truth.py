@@ -36,6 +36,8 @@ from hypothesis import strategies as st
 import vmapviz
 from vmapviz import LongTermState, ParamState, ShortTermState, State
 from vmapviz import random as vrandom
+from vmapviz.inspection import words
+from vmapviz.records import Change
 from vmapviz.transform import StatefulMapping, add_observer, observe, remove_observer, vmap2
 from vmapviz.util.filter import OfType, WithTag
 
@@ -561,7 +563,7 @@ def test_weak_typed_argument_after_strong_one_misses_and_says_weak():
         mapped(x, 1.0)
     caches = [r for r in log if r.stage == "cache"]
     assert [r.hit for r in caches] == [False, False]
-    assert "weak" in caches[1].reason, caches[1].reason
+    assert "weak" in words.miss_reason(caches[1]), caches[1]
     assert mapped.trace_count == 2
 
 
@@ -581,7 +583,9 @@ def test_tag_change_that_flips_a_filter_retraces_and_broadcasts_the_state():
     assert mapped.trace_count == 2
     caches = [r for r in log if r.stage == "cache"]
     assert len(caches) == 1 and not caches[0].hit
-    assert "tagged" in caches[0].reason, caches[0].reason
+    assert "tagged" in words.miss_reason(caches[0]), caches[0]
+    assert caches[0].changes[0].change is Change.STATE_FILTERS
+    assert caches[0].changes[0].detail == "'shared'"
     # now broadcast: every lane adds the whole (3,) value
     np.testing.assert_array_equal(out, np.arange(3.0)[:, None] + np.array([10.0, 20.0, 30.0]))
 

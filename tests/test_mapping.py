@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 import vmapviz
 from vmapviz import BatchAxisError, LongTermState, ParamState, ShortTermState, State
+from vmapviz.inspection import words
+from vmapviz.records import Change, Difference
 from vmapviz.transform import StatefulMapping, jit, observe, vmap2
 from vmapviz.util.filter import OfType, WithTag
 
@@ -730,15 +732,16 @@ def test_observer_stages_cold_then_warm():
         m(jnp.ones(4))
     assert _stages(log) == ["cache", "discovery", "axes", "execution", "write_back"]
     cache = log[0]
-    assert (cache.mapping, cache.key, cache.hit, cache.reason) == (
+    assert (cache.mapping, cache.key, cache.hit, words.miss_reason(cache)) == (
         "double", "(f32[4])", False, "first call")
+    assert cache.changes == (Difference(Change.FIRST_CALL),)
     assert log[3].outputs == ("f32[4]",)
     assert log[3].compiled is True
     assert log[4].entries == ()
     with observe() as log:
         m(jnp.zeros(4))
     assert _stages(log) == ["cache", "discovery", "axes", "execution", "write_back"]
-    assert (log[0].hit, log[0].reason) == (True, None)
+    assert (log[0].hit, log[0].changes, words.miss_reason(log[0])) == (True, (), None)
 
 
 MISS_REASONS = [
@@ -761,7 +764,9 @@ def test_observer_cache_miss_reason(second, reason):
     cache = [r for r in log if r.stage == "cache"]
     assert len(cache) == 1
     assert cache[0].hit is False
-    assert cache[0].reason == reason
+    assert words.miss_reason(cache[0]) == reason
+    (change,) = cache[0].changes
+    assert (change.change, change.name) == (Change.ARGUMENT, "argument x")
 
 
 def test_observer_axes_record_for_arguments_and_outputs():

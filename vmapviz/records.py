@@ -23,6 +23,8 @@ __all__ = [
     "AxesRecord",
     "AxisRecord",
     "CacheRecord",
+    "Change",
+    "Difference",
     "DiscoveryRecord",
     "EqnFlags",
     "ExecutionRecord",
@@ -191,6 +193,33 @@ class KeysRecord:
     stage: str = "keys"
 
 
+class Change(_Closed):
+    """Why a call missed the cache (what differs from the nearest cached signature)."""
+
+    FIRST_CALL = "first_call"
+    STRUCTURE = "structure"  # the arguments' pytree structure
+    STATIC = "static"  # static argument values
+    ARGUMENT = "argument"  # one argument leaf's shape, dtype or weak type
+    STATE_TYPE = "state_type"  # a State read now has another shape or dtype
+    STATE_CLASS = "state_class"  # a State is now of another class
+    STATE_FILTERS = "state_filters"  # the state_in_axes / state_out_axes filters answer anew
+
+
+@_frozen
+class Difference:
+    """One difference behind a cache miss: what changed, whose, and its text now and before.
+
+    ``name`` is the argument leaf or State label (None for the whole call); ``detail``
+    adds what the change hinges on (a State's tag for ``STATE_FILTERS``).
+    """
+
+    change: Change
+    name: str | None = None
+    now: str = ""
+    before: str = ""
+    detail: str | None = None
+
+
 @_frozen
 class CacheRecord:
     """Stage 4: the cache lookup for this call's signature."""
@@ -200,8 +229,12 @@ class CacheRecord:
     hit: bool
     entries: int
     traces: int
-    reason: str | None  # on a miss: what differs from the nearest earlier entry
+    changes: tuple[Difference, ...]  # on a miss: what differs from the nearest entry
     stage: str = "cache"
+
+    @property
+    def first_call(self) -> bool:
+        return any(c.change is Change.FIRST_CALL for c in self.changes)
 
 
 @_frozen

@@ -94,11 +94,13 @@ class Report:
         return tuple(r for r in stages if r is not None)
 
     def to_dict(self) -> dict:
-        """JSON-ready dict of the records (the jaxprs as text; each axis entry with its
-        reasons worded)."""
+        """JSON-ready dict of the records (the jaxprs as text; the cache miss and each
+        axis entry with its reasons worded)."""
         records = [rec.to_dict(r) for r in self.records]
         n = self.axes.axis_size
         for r in records:
+            if r["stage"] == "cache":
+                r["reason"] = words.miss_reason(self.cache)
             if r["stage"] == "axes":
                 for d, e in zip(r["entries"], self.axes.entries):
                     d["reason_in"], d["reason_out"] = words.reason_in(e, n), words.reason_out(e, n)

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..records import AxisRecord, Kind, Rule
+from ..records import AxisRecord, Change, Difference, Kind, Rule
 
 __all__ = [
     "axis_text",
     "diagram_in",
     "diagram_out",
+    "difference_text",
     "explain_lines",
     "key_text",
     "lane_texts",
+    "miss_reason",
     "reason",
     "reason_in",
     "reason_out",
@@ -187,10 +189,38 @@ def lane_texts(e: AxisRecord, lane: int, key: Any = None, written: Any = None) -
 # ------------------------------------------------------------------ explain
 
 
+def difference_text(d: Difference) -> str:
+    """One difference behind a cache miss, as ``explain()`` and the records' readers say it."""
+    if d.change is Change.FIRST_CALL:
+        return "first call"
+    if d.change is Change.STRUCTURE:
+        return f"argument structure: now {d.now}, before {d.before}"
+    if d.change is Change.STATIC:
+        return f"static arguments: now {d.now}, before {d.before}"
+    if d.change is Change.ARGUMENT:
+        return f"{d.name}: now {d.now}, before {d.before}"
+    if d.name is None:
+        return "a State changed type"
+    if d.change is Change.STATE_CLASS:
+        return (f"state {d.name}: now a {d.now}, before a {d.before} (its batching is "
+                "decided again)")
+    if d.change is Change.STATE_FILTERS:
+        return (f"state {d.name}: the state_in_axes / state_out_axes filters now answer "
+                f"{d.now}, before {d.before} (tag {d.detail}); its batching is decided again")
+    return f"state {d.name}: now {d.now}, before {d.before}"
+
+
+def miss_reason(cache: Any) -> str | None:
+    """Why a call missed the cache (None on a hit)."""
+    if cache.hit:
+        return None
+    return "; ".join(difference_text(d) for d in cache.changes)
+
+
 def cache_line(cache: Any) -> str:
     if cache.hit:
         return f"cache hit (signature {cache.key}), no retrace."
-    why = f" because {cache.reason}" if cache.reason and cache.reason != "first call" else ""
+    why = "" if cache.first_call or not cache.changes else f" because {miss_reason(cache)}"
     return f"traced{why} (signature {cache.key}; {cache.traces} trace(s) so far)."
 
 

@@ -13,6 +13,7 @@ import collections
 from typing import Any
 
 from .._jax_private import aval_type
+from ..records import Change, Difference
 
 __all__ = ["SignatureCache", "describe_aval", "describe_key", "describe_miss"]
 
@@ -66,7 +67,7 @@ class SignatureCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def miss_reason(self, key: Any, names: list[str]) -> str:
+    def miss_reason(self, key: Any, names: list[str]) -> tuple[Difference, ...]:
         """Why ``key`` is not cached: see :func:`describe_miss`."""
         return describe_miss(key, list(self._entries), names)
 
@@ -86,22 +87,22 @@ def describe_key(key: Any) -> str:
     return out
 
 
-def describe_miss(key: Any, earlier: list, names: list[str]) -> str:
-    """Why ``key`` missed: its first difference from the nearest earlier cache key."""
+def describe_miss(key: Any, earlier: list, names: list[str]) -> tuple[Difference, ...]:
+    """Why ``key`` missed: its differences from the nearest earlier cache key (the one
+    differing least: argument types before static values before structure)."""
     if not earlier:
-        return "first call"
+        return (Difference(Change.FIRST_CALL),)
     treedef, avals, static = key
-    best: tuple[int, str] | None = None
+    best: tuple[int, tuple] | None = None
     for other in reversed(earlier):
         o_tree, o_avals, o_static = other
         if o_tree != treedef:
-            found = (2, f"argument structure: now {treedef}, before {o_tree}")
+            found = (2, (Difference(Change.STRUCTURE, None, str(treedef), str(o_tree)),))
         elif o_static != static:
-            found = (1, f"static arguments: now {_static(static)}, before {_static(o_static)}")
+            found = (1, (Difference(Change.STATIC, None, _static(static), _static(o_static)),))
         else:
-            diffs = [f"{nm}: now {_pair(a, b)}"
-                     for nm, a, b in zip(names, avals, o_avals) if a != b]
-            found = (0, "; ".join(diffs))
+            found = (0, tuple(Difference(Change.ARGUMENT, nm, *_pair(a, b))
+                              for nm, a, b in zip(names, avals, o_avals) if a != b))
         if best is None or found[0] < best[0]:
             best = found
     return best[1]
@@ -111,9 +112,9 @@ def _static(static: tuple) -> str:
     return ", ".join(f"{k}={v!r} ({t.__name__})" for k, t, v in static) or "none"
 
 
-def _pair(now: Any, before: Any) -> str:
-    """``f32[4], before f32[3]``; weak types are told where they are the difference."""
+def _pair(now: Any, before: Any) -> tuple[str, str]:
+    """``('f32[4]', 'f32[3]')``; weak types are told where they are the difference."""
     a, b = aval_type(now), aval_type(before)
     if a == b:
         a, b = describe_aval(now), describe_aval(before)
-    return f"{a}, before {b}"
+    return a, b

@@ -231,14 +231,14 @@ class StatefulMapping:
         plan.write_back(outs)
         return plan.outputs(outs)
 
-    def _cache_record(self, key: Any, hit: bool, reason: str | None) -> rec.CacheRecord:
+    def _cache_record(self, key: Any, hit: bool, changes: tuple | None) -> rec.CacheRecord:
         return rec.CacheRecord(
             mapping=self.name,
             key=describe_key(key),
             hit=hit,
             entries=len(self._cache),
             traces=self.trace_count,
-            reason=reason,
+            changes=changes or (),
         )
 
     # ------------------------------------------------------------------ tracing

@@ -17,6 +17,7 @@ import jax.extend
 
 from .._jax_private import abstract, aval_type, is_tracer, shape_struct
 from .._state import commit, current_value, short_type
+from ..records import Change, Difference
 from . import _hooks as hooks
 from ._axes import broadcast_prefix
 from ._cache import describe_aval
@@ -151,24 +152,24 @@ class Plan:
         return [(s, type(s), answers and answers(s, self.paths.get(id(s), ())))
                 for s in self.traced.touched_states()]
 
-    def stale_reason(self, types_changed: bool) -> str | None:
+    def stale_reason(self, types_changed: bool) -> tuple[Difference, ...] | None:
         """Why this plan no longer fits the States (None when it does)."""
         if types_changed:
-            return self.state_change_reason()
+            return (self.state_change(),)
         for s, kind, results in self._decisions:
             if type(s) is not kind:
-                return (f"state {s.label()}: now a {type(s).__name__}, before a {kind.__name__} "
-                        "(its batching is decided again)")
+                return (Difference(Change.STATE_CLASS, s.label(), type(s).__name__,
+                                   kind.__name__),)
             if self._filter_results is None:
                 continue
             now = self._filter_results(s, self.paths.get(id(s), ()))
             if now != results:
-                return (f"state {s.label()}: the state_in_axes / state_out_axes filters now "
-                        f"answer {_answers(now)}, before {_answers(results)} (tag "
-                        f"{s.tag!r}); its batching is decided again")
+                return (Difference(Change.STATE_FILTERS, s.label(), _answers(now),
+                                   _answers(results), repr(s.tag)),)
         return None
 
-    def state_change_reason(self) -> str:
+    def state_change(self) -> Difference:
+        """The first State read whose shape or dtype changed since the trace."""
         for state, d in zip(self.traced.read_states, self.state_in):
             now = tuple(abstract(x) for x in jax.tree.leaves(current_value(state)))
             if now != d.outer_sigs:
@@ -177,8 +178,8 @@ class Plan:
                 if before == after:
                     before = ", ".join(describe_aval(a) for a in d.outer_sigs)
                     after = ", ".join(describe_aval(a) for a in now)
-                return f"state {state.label()}: now {after}, before {before}"
-        return "a State changed type"
+                return Difference(Change.STATE_TYPE, state.label(), after, before)
+        return Difference(Change.STATE_TYPE)
 
     def auto_per_lane(self) -> set[int]:
         """States policy 'auto' feeds per lane on a second trace (see ``_decide``)."""
