@@ -376,3 +376,20 @@ def test_inspector_title_names_the_transform(name, transform):
     assert entry["title"].startswith(f"{transform} of ")
     assert entry["title"] == report.title == render.to_text(report).splitlines()[0]
     assert report.explain().startswith(report.title + ": ")
+
+
+def test_an_inspector_entry_draws_each_graph_view_once(monkeypatch):
+    """DOT, SVG and the node table of a view are lowerings of one graph, built once."""
+    from vmapviz.render import _graph
+
+    built = []
+    original = _graph._Builder.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(1)
+        original(self, *args, **kwargs)
+
+    report = counter_report()
+    monkeypatch.setattr(_graph._Builder, "__init__", counting)
+    Inspector([report])
+    assert len(built) == len(_payload.GRAPH_VIEWS) == 2

@@ -15,7 +15,7 @@ from typing import Any
 from .._jax_private import aval_type
 from ..records import Change, Difference
 
-__all__ = ["SignatureCache", "describe_aval", "describe_key", "describe_miss"]
+__all__ = ["CachedTraces", "SignatureCache", "describe_aval", "describe_key", "describe_miss"]
 
 
 class SignatureCache:
@@ -70,6 +70,44 @@ class SignatureCache:
     def miss_reason(self, key: Any, names: list[str]) -> tuple[Difference, ...]:
         """Why ``key`` is not cached: see :func:`describe_miss`."""
         return describe_miss(key, list(self._entries), names)
+
+
+class CachedTraces:
+    """The cache API ``StatefulFunction`` and ``StatefulMapping`` share (brainstate's names).
+
+    A subclass sets ``_cache`` (a :class:`SignatureCache` of entries with a ``traced``
+    attribute), ``_wrapped`` (the user function), ``static_argnums``,
+    ``static_argnames`` and ``_names`` (its parameter names).
+    """
+
+    _cache: SignatureCache
+
+    def _split(self, args: tuple, kwargs: dict):
+        from ._arguments import split_call
+
+        return split_call(self._wrapped, args, kwargs, self.static_argnums,
+                          self.static_argnames, self._names)
+
+    def get_arg_cache_key(self, *args, **kwargs) -> Any:
+        """The cache key of a call: static values, pytree structure, shapes and dtypes."""
+        return self._split(args, kwargs).signature()
+
+    def get_states_by_cache(self, key: Any) -> tuple:
+        """Every State the traced call touched: read ones first, then written-only."""
+        return self._cache[key].traced.touched_states()
+
+    def get_read_states_by_cache(self, key: Any) -> tuple:
+        return self._cache[key].traced.read_states
+
+    def get_write_states_by_cache(self, key: Any) -> tuple:
+        return self._cache[key].traced.written_states
+
+    def clear_cache(self) -> None:
+        """Forget every trace (the next call of each signature traces again)."""
+        from .._state import STATE_LOCK
+
+        with STATE_LOCK:
+            self._cache.clear()
 
 
 def describe_aval(aval: Any) -> str:

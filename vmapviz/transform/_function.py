@@ -31,9 +31,8 @@ from ._arguments import (
     normalize_argnums,
     parameter_names,
     reinsert_static,
-    split_call,
 )
-from ._cache import SignatureCache
+from ._cache import CachedTraces, SignatureCache
 from ._tracing import StateGather, Traced, leak_hint, trace_stateful
 
 __all__ = ["CacheEntry", "StatefulFunction", "jit"]
@@ -52,7 +51,7 @@ class CacheEntry:
         return self.traced.closed_jaxpr
 
 
-class StatefulFunction:
+class StatefulFunction(CachedTraces):
     """A function whose State reads and writes become jaxpr inputs and outputs.
 
     Traced once per argument signature (pytree structure, shapes, dtypes, static
@@ -84,6 +83,7 @@ class StatefulFunction:
         self._wrap = wrap
         self._transform = transform
         self.fun = fun
+        self._wrapped = fun
         self.static_argnums = normalize_argnums(static_argnums, "static_argnums")
         if isinstance(static_argnames, str):
             static_argnames = (static_argnames,)
@@ -100,15 +100,6 @@ class StatefulFunction:
 
     # ------------------------------------------------------------------ cache
 
-    def _split(self, args: tuple, kwargs: dict) -> Call:
-        return split_call(
-            self.fun, args, kwargs, self.static_argnums, self.static_argnames, self._names
-        )
-
-    def get_arg_cache_key(self, *args, **kwargs) -> Any:
-        """The cache key of a call: static values, structure, shapes and dtypes."""
-        return self._split(args, kwargs).signature()
-
     def _entry(self, key: Any) -> CacheEntry:
         return self._cache[key]
 
@@ -116,22 +107,8 @@ class StatefulFunction:
         """The ClosedJaxpr traced for ``key``."""
         return self._entry(key).jaxpr
 
-    def get_states_by_cache(self, key: Any) -> tuple[State, ...]:
-        """Every State the traced call touched: read ones first, then written-only."""
-        return self._entry(key).traced.touched_states()
-
-    def get_read_states_by_cache(self, key: Any) -> tuple[State, ...]:
-        return self._entry(key).traced.read_states
-
-    def get_write_states_by_cache(self, key: Any) -> tuple[State, ...]:
-        return self._entry(key).traced.written_states
-
     def get_out_tree_by_cache(self, key: Any):
         return self._entry(key).traced.out_tree
-
-    def clear_cache(self) -> None:
-        with STATE_LOCK:
-            self._cache.clear()
 
     # ------------------------------------------------------------------ tracing
 

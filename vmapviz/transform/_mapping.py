@@ -37,7 +37,6 @@ from ._arguments import (
     normalize_argnums,
     parameter_names,
     reinsert_static,
-    split_call,
 )
 from ._axes import (
     check_axis,
@@ -46,7 +45,7 @@ from ._axes import (
     normalize_state_axes,
     validate_axes_spec,
 )
-from ._cache import SignatureCache, describe_key
+from ._cache import CachedTraces, SignatureCache, describe_key
 from ._decide import Feed, MapSpec, StateIn, state_in, written_only_avals
 from ._errors import MappingError
 from ._plan import Plan, build_plan, transform_name
@@ -58,7 +57,7 @@ __all__ = ["StatefulMapping", "pmap2", "vmap2"]
 POLICIES = ("auto", "raise", "warn", "ignore")
 
 
-class StatefulMapping:
+class StatefulMapping(CachedTraces):
     """A state-aware ``jax.vmap`` (or any mapping function with its signature).
 
     Args:
@@ -108,6 +107,7 @@ class StatefulMapping:
         validate_axes_spec(in_axes, "in_axes")
         validate_axes_spec(out_axes, "out_axes")
         self.origin_fun = fun
+        self._wrapped = fun
         self.in_axes = in_axes
         self.out_axes = out_axes
         self.state_in_axes = normalize_state_axes(state_in_axes, "state_in_axes")
@@ -137,15 +137,6 @@ class StatefulMapping:
 
     # ------------------------------------------------------------------ cache API
 
-    def _split(self, args: tuple, kwargs: dict) -> Call:
-        return split_call(
-            self.origin_fun, args, kwargs, self.static_argnums, self.static_argnames, self._names
-        )
-
-    def get_arg_cache_key(self, *args, **kwargs) -> Any:
-        """Cache key of a call: static values, pytree structure, shapes and dtypes."""
-        return self._split(args, kwargs).signature()
-
     @property
     def spec(self) -> MapSpec:
         """What this mapping does with States, as a frozen :class:`MapSpec`."""
@@ -162,20 +153,6 @@ class StatefulMapping:
     def get_elementwise_jaxpr_by_cache(self, key: Any):
         """The per-element jaxpr: what one lane computes."""
         return self._plan(key).traced.closed_jaxpr
-
-    def get_states_by_cache(self, key: Any) -> tuple[State, ...]:
-        """Every State the traced call touched: read ones first, then written-only."""
-        return self._plan(key).traced.touched_states()
-
-    def get_read_states_by_cache(self, key: Any) -> tuple[State, ...]:
-        return self._plan(key).traced.read_states
-
-    def get_write_states_by_cache(self, key: Any) -> tuple[State, ...]:
-        return self._plan(key).traced.written_states
-
-    def clear_cache(self) -> None:
-        with STATE_LOCK:
-            self._cache.clear()
 
     # ------------------------------------------------------------------ inspection
 
