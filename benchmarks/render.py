@@ -18,6 +18,7 @@ import time
 import jax
 import jax.numpy as jnp
 
+from vmapviz import widgets
 from vmapviz.examples.models import deep_mlp, deep_mlp_forward, params
 from vmapviz.render import to_dot, to_svg
 from vmapviz.transform import vmap2
@@ -62,6 +63,8 @@ def run(blocked: bool) -> None:
     print(f"  jax.make_jaxpr (trace)       {trace * 1e3:9.1f} ms   1.00x")
     print(f"  to_dot elementwise           {dot_one * 1e3:9.1f} ms   {dot_one / trace:.2f}x")
     print(f"  to_dot both                  {dot_both * 1e3:9.1f} ms   {dot_both / trace:.2f}x")
+    build = median_time(lambda: widgets.Inspector([report]), repeat=1)
+    print(f"  Inspector built (both views) {build * 1e3:9.1f} ms   {build / trace:.2f}x")
     if shutil.which("dot") is None:
         print("  dot -Tsvg: skipped (Graphviz `dot` not installed)")
         return

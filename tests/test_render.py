@@ -133,6 +133,9 @@ def test_large_clusters_collapse_with_a_note():
     assert "random_bits" not in small
     assert "[14 equations hidden]" in small
     assert "14 equations collapsed into one node (more than max_cluster_eqns=5)" in small
+    graph = render._graph.report_graph(report, "elementwise", max_cluster_eqns=5)
+    (collapsed,) = [n for n in graph.nodes if n.kind == "collapsed"]
+    assert any(e.src == collapsed.id for e in graph.edges), "its outputs flow on from it"
 
 
 def test_which_is_checked():

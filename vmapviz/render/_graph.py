@@ -191,7 +191,8 @@ class _Builder:
             subs = sub_jaxprs(eqn.params)
             hidden = sum(self.size(s) for _, s in subs)
             if subs and hidden > self.max:
-                members.append(self._collapsed(eqn, prefix, hidden, src, env, eflags))
+                nid = self._collapsed(eqn, prefix, hidden, src, env, eflags)
+                members.append(nid)
             elif len(subs) == 1 and _same_arity(eqn, subs[0][1]):
                 clusters.append(self._inline(eqn, subs[0][1], _sub_flags(eflags, 0), prefix,
                                              src))
