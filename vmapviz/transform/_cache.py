@@ -13,7 +13,9 @@ import collections
 from typing import Any
 
 from .._jax_private import aval_type
+from .._state import STATE_LOCK
 from ..records import Change, Difference
+from ._arguments import split_call
 
 __all__ = ["CachedTraces", "SignatureCache", "describe_aval", "describe_key", "describe_miss"]
 
@@ -77,20 +79,25 @@ class CachedTraces:
 
     A subclass sets ``_cache`` (a :class:`SignatureCache` of entries with a ``traced``
     attribute), ``_wrapped`` (the user function), ``static_argnums``,
-    ``static_argnames`` and ``_names`` (its parameter names).
+    ``static_argnames`` and ``_names`` (its parameter names), and defines
+    ``_call(call, key)``, which runs one call under the State lock.
     """
 
     _cache: SignatureCache
 
     def _split(self, args: tuple, kwargs: dict):
-        from ._arguments import split_call
-
         return split_call(self._wrapped, args, kwargs, self.static_argnums,
                           self.static_argnames, self._names)
 
     def get_arg_cache_key(self, *args, **kwargs) -> Any:
         """The cache key of a call: static values, pytree structure, shapes and dtypes."""
         return self._split(args, kwargs).signature()
+
+    def __call__(self, *args, **kwargs):
+        call = self._split(args, kwargs)
+        key = call.signature()
+        with STATE_LOCK:  # a call is atomic: no other thread's State writes interleave
+            return self._call(call, key)
 
     def get_states_by_cache(self, key: Any) -> tuple:
         """Every State the traced call touched: read ones first, then written-only."""
@@ -104,8 +111,6 @@ class CachedTraces:
 
     def clear_cache(self) -> None:
         """Forget every trace (the next call of each signature traces again)."""
-        from .._state import STATE_LOCK
-
         with STATE_LOCK:
             self._cache.clear()
 

@@ -136,14 +136,8 @@ class StatefulFunction(CachedTraces):
 
     # ------------------------------------------------------------------ calling
 
-    def __call__(self, *args, **kwargs):
-        """Run the traced jaxpr (compiled) and write the written States back."""
-        call = self._split(args, kwargs)
-        key = call.signature()
-        with STATE_LOCK:
-            return self._call(call, key)
-
     def _call(self, call: Call, key: Any):
+        """Run the traced jaxpr (compiled) and write the written States back."""
         entry = self._lookup(call, key)
         state_leaves = _gather(entry)
         if state_leaves is None:  # a State changed shape or dtype since the trace

@@ -29,7 +29,7 @@ import jax.extend
 
 from .. import records as rec
 from .._jax_private import shape_struct
-from .._state import STATE_LOCK, State
+from .._state import State
 from . import _hooks as hooks
 from ._arguments import (
     Call,
@@ -173,12 +173,6 @@ class StatefulMapping(CachedTraces):
         return self.inspect(*args, **kwargs).explain()
 
     # ------------------------------------------------------------------ calling
-
-    def __call__(self, *args, **kwargs):
-        call = self._split(args, kwargs)
-        key = call.signature()
-        with STATE_LOCK:
-            return self._call(call, key)
 
     def _call(self, call: Call, key: Any):
         plan = self._cache.get(key)

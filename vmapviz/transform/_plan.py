@@ -24,6 +24,7 @@ from ._cache import describe_aval
 from ._decide import Feed, MapSpec, StateIn, StateOut, auto_per_lane, state_out
 from ._errors import MappingError
 from ._keys import split_for_lanes
+from ._plan_records import write_record
 from ._propagate import batched_outputs
 from ._shard import shard_lanes
 from ._tracing import StateGather, Traced
@@ -194,8 +195,6 @@ class Plan:
 
     def write_back(self, result) -> None:
         """Store every written State and every split key: all of them, or none."""
-        from ._plan_records import write_record
-
         outs, new_keys = result
         t = self.traced
         before = None
