@@ -22,7 +22,8 @@ NBVAL_ARGS   := --nbval tutorials --nbval-sanitize-with tutorials/nbval_sanitize
 say = @printf '\n==> %s\n' "$(1)"
 
 .DEFAULT_GOAL := help
-.PHONY: help venv system-deps browser-deps demo test bench binder-check clean distclean
+.PHONY: help venv system-deps browser-deps demo test test-compat dist wheel-smoke bench \
+        binder-check clean distclean
 
 help:
 	@echo "vmapviz make targets:"
@@ -31,6 +32,10 @@ help:
 	@echo "  make browser-deps  make sure Chromium is installed for the JupyterLab browser test"
 	@echo "  make demo          run python -m vmapviz.demo"
 	@echo "  make test          pytest, ruff, then nbval on tutorials/*.ipynb (what CI runs)"
+	@echo "  make test-compat   the test suite on the oldest supported JAX (Python 3.11) and the"
+	@echo "                     newest JAX with brainstate beside it (Python 3.12 or 3.13)"
+	@echo "  make dist          build the sdist and wheel into dist/ and list the wheel"
+	@echo "  make wheel-smoke   install the wheel (not the checkout) into a clean venv and smoke-test it"
 	@echo "  make bench         run every benchmarks/*.py"
 	@echo "  make binder-check  run the tutorials in a venv built from binder/requirements.txt only"
 	@echo "  make clean         remove caches and build outputs (keeps the venvs)"
@@ -41,7 +46,7 @@ help:
 
 venv: $(VENV_STAMP)
 
-$(VENV_STAMP): pyproject.toml
+$(VENV_STAMP): pyproject.toml constraints.txt
 	$(call say,[venv] $(VENV) with $(shell $(PYTHON) --version 2>&1) ($(PYTHON)))
 	@if [ ! -x $(VPY) ]; then \
 		echo "creating $(VENV)"; \
@@ -51,8 +56,8 @@ $(VENV_STAMP): pyproject.toml
 	fi
 	$(call say,[venv] upgrading pip)
 	$(VPY) -m pip install --upgrade pip
-	$(call say,[venv] pip install -e '.[test]' (cold: about 1 min, 900 MB))
-	$(VPY) -m pip install -e '.[test]'
+	$(call say,[venv] pip install -e '.[test]' -c constraints.txt (cold: about 1 min, 900 MB))
+	$(VPY) -m pip install -e '.[test]' -c constraints.txt
 	@touch $@
 	$(call say,[venv] ready)
 
@@ -121,6 +126,65 @@ else
 	$(call say,[bench] done)
 endif
 
+# ---------------------------------------------------------------- compatibility
+
+# Both ends of the supported range, each in its own venv (browser test and nbval aside: they
+# compare stored outputs written on the pinned JAX). The oldest end is JAX_OLDEST on Python
+# 3.11; the newest is the newest JAX pip offers Python 3.12 (or 3.13), with brainstate beside
+# it. A missing interpreter is a clear skip with the install hint.
+JAX_OLDEST   := 0.8.0
+BRAINSTATE   := 0.6.0
+COMPAT_TESTS := pytest hypothesis nbformat nbclient ipykernel
+find-python = $(firstword $(foreach v,$(1),$(shell command -v python$(v) 2>/dev/null) \
+              $(wildcard $(HOME)/.pyenv/versions/$(v).*/bin/python)))
+PY_OLDEST    := $(call find-python,3.11)
+PY_NEWEST    := $(call find-python,3.13 3.12)
+
+test-compat:
+	@$(MAKE) --no-print-directory compat-run NAME=oldest PY="$(PY_OLDEST)" WANT=3.11 \
+		PKGS="jax==$(JAX_OLDEST) jaxlib==$(JAX_OLDEST)"
+	@$(MAKE) --no-print-directory compat-run NAME=newest PY="$(PY_NEWEST)" WANT="3.12 or 3.13" \
+		PKGS="jax jaxlib brainstate==$(BRAINSTATE)"
+	$(call say,[test-compat] done)
+
+compat-run:
+	@if [ -z "$(PY)" ]; then \
+		printf '\n==> [test-compat %s] SKIPPED: no Python %s found (looked for python%s on PATH\n' "$(NAME)" "$(WANT)" "$(WANT)"; \
+		echo "    and in ~/.pyenv/versions). Install it with: pyenv install $(firstword $(WANT))"; \
+		exit 0; \
+	fi; \
+	set -e; venv=.venv-compat-$(NAME); \
+	printf '\n==> [test-compat %s] %s with %s\n' "$(NAME)" "$$venv" "$$($(PY) --version)"; \
+	[ -x $$venv/bin/python ] || $(PY) -m venv $$venv; \
+	$$venv/bin/python -m pip install -q --upgrade pip; \
+	$$venv/bin/python -m pip install -q $(PKGS) $(COMPAT_TESTS); \
+	$$venv/bin/python -m pip install -q -e . ; \
+	$$venv/bin/python -c 'import sys, jax; print("==> [test-compat $(NAME)] Python", sys.version.split()[0], "jax", jax.__version__, "jaxlib", __import__("jaxlib").__version__)'; \
+	$$venv/bin/python -c 'import importlib.util as u; print("==> [test-compat $(NAME)] brainstate", __import__("brainstate").__version__ if u.find_spec("brainstate") else "not installed")'; \
+	$$venv/bin/python -m pytest -p no:cacheprovider --deselect tests/browser -q
+
+# ---------------------------------------------------------------- packaging
+
+dist: venv
+	$(call say,[dist] sdist and wheel into dist/)
+	rm -rf dist build
+	$(VPY) -m build --outdir dist .
+	$(call say,[dist] the wheel holds)
+	$(VPY) -m zipfile -l dist/*.whl
+	@$(VPY) -m zipfile -l dist/*.whl | grep -q 'vmapviz/widgets/static/vmapviz.js' \
+		&& $(VPY) -m zipfile -l dist/*.whl | grep -q 'vmapviz/widgets/static/vmapviz.css' \
+		|| { echo "ERROR: the wheel lacks the widget's static files"; exit 1; }
+	$(call say,[dist] widget static files are in the wheel)
+
+wheel-smoke: dist
+	$(call say,[wheel-smoke] a clean venv with the wheel only)
+	rm -rf .venv-wheel
+	$(PYTHON) -m venv .venv-wheel
+	.venv-wheel/bin/python -m pip install -q --upgrade pip
+	.venv-wheel/bin/python -m pip install -q dist/*.whl
+	cd /tmp && $(CURDIR)/.venv-wheel/bin/python $(CURDIR)/tests/wheel_smoke.py
+	$(call say,[wheel-smoke] passed)
+
 # ---------------------------------------------------------------- binder
 
 # A venv built the way Binder builds its image: binder/requirements.txt only, then
@@ -151,10 +215,11 @@ endif
 
 clean:
 	$(call say,[clean] caches and build outputs)
-	rm -rf build dist .eggs *.egg-info .pytest_cache .ruff_cache .hypothesis tests/artifacts
+	rm -rf build dist .eggs *.egg-info .pytest_cache .ruff_cache .hypothesis tests/artifacts \
+		.venv-wheel
 	find . -path ./$(VENV) -prune -o -path ./$(BINDER_VENV) -prune -o \
 		\( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -prune -exec rm -rf {} +
 
 distclean: clean
 	$(call say,[distclean] removing $(VENV) and $(BINDER_VENV))
-	rm -rf $(VENV) $(BINDER_VENV)
+	rm -rf $(VENV) $(BINDER_VENV) .venv-compat-oldest .venv-compat-newest

@@ -6,10 +6,13 @@ microseconds, so vmapviz's own per-call work shows). Prints the median per-call 
 each variant and its ratio to ``jax.jit(jax.vmap(f))`` on the same model, and the cost
 of calling from several threads at once (every call holds vmapviz's State lock). The
 models are ``vmapviz.examples.models.mlp``; the raw-JAX baseline is ``mlp_forward``.
+When brainstate is importable, the same model with brainstate's ParamStates adds
+brainstate's ``jit(vmap2)`` and plain ``vmap2`` rows (same weights, same baseline).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import statistics
 import threading
 import time
@@ -57,6 +60,28 @@ def threaded_us(fn, threads: int = 4, calls: int = 200) -> float:
     return (time.perf_counter() - start) / (threads * calls) * 1e6
 
 
+def brainstate_rows(weights, x) -> dict:
+    """brainstate's ``jit(vmap2)`` and ``vmap2`` of the same model, when it is installed."""
+    if importlib.util.find_spec("brainstate") is None:
+        return {}
+    import brainstate
+
+    class Twin(brainstate.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = [(brainstate.ParamState(w), brainstate.ParamState(b))
+                           for w, b in weights]
+
+        def __call__(self, xs):
+            return mlp_forward([(w.value, b.value) for w, b in self.layers], xs)
+
+    twin = Twin()
+    jitted = brainstate.transform.jit(brainstate.transform.vmap2(twin))
+    plain = brainstate.transform.vmap2(twin)
+    return {f"brainstate {brainstate.__version__} jit(vmap2)": lambda: jitted(x),
+            f"brainstate {brainstate.__version__} vmap2, warm": lambda: plain(x)}
+
+
 def bench_model(title: str, sizes: tuple) -> dict[str, float]:
     model = mlp(sizes)
     weights = params(model)
@@ -68,6 +93,7 @@ def bench_model(title: str, sizes: tuple) -> dict[str, float]:
         "jax.jit(jax.vmap(f))": lambda: raw(weights, x),
         "vmapviz jit(vmap2(module))": lambda: jitted(x),
         "vmapviz vmap2(module), warm": lambda: plain(x),
+        **brainstate_rows(weights, x),
     })
     # The same warm call while an observer collects every stage record.
     with vmapviz.transform.observe() as log:
@@ -78,7 +104,7 @@ def bench_model(title: str, sizes: tuple) -> dict[str, float]:
     rows["4 threads: jax.jit(jax.vmap(f))"] = threaded_us(lambda: raw(weights, x))
     rows["4 threads: vmapviz jit(vmap2)"] = threaded_us(lambda: jitted(x))
     base = rows["jax.jit(jax.vmap(f))"]
-    print(f"\n{title}, batch {BATCH}")
+    print(f"\n{title}, batch {BATCH} (jax {jax.__version__})")
     print(f"{'variant':34s} {'median us/call':>15s} {'ratio':>7s}")
     for name, us in rows.items():
         print(f"{name:34s} {us:15.1f} {us / base:7.2f}x")
