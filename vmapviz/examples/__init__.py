@@ -2,7 +2,9 @@
 
 Each :class:`Example` builds a fresh ``(mapping, args, kwargs)`` (new States every
 time), so callers never share state. The tests, their golden files and the demo use
-these; :mod:`vmapviz.examples.models` holds the benchmarks' models.
+``EXAMPLES`` (the tutorial's calls); ``MODELS`` holds real-size models
+(:mod:`vmapviz.examples.real`: a 300-layer MLP, a LIF population, 12 transformer
+blocks, an ensemble); :mod:`vmapviz.examples.models` holds the benchmarks' MLPs.
 
 >>> from vmapviz import examples
 >>> examples.names()[:3]
@@ -20,12 +22,16 @@ vmap2 of Counter over 4 lanes: traced (signature (f32[4]); 1 trace(s) so far).
 from __future__ import annotations
 
 from ._example import Example
+from .real import MODELS as _REAL
 from .tutorial import EXAMPLES as _TUTORIAL
 
-__all__ = ["EXAMPLES", "Example", "get", "inspect", "names"]
+__all__ = ["EXAMPLES", "MODELS", "Example", "get", "inspect", "names"]
 
 EXAMPLES: dict[str, Example] = {e.name: e for e in _TUTORIAL}
-"""Every example by name, in tutorial order."""
+"""Every tutorial example by name, in tutorial order."""
+
+MODELS: dict[str, Example] = {e.name: e for e in _REAL}
+"""The real-size models by name (large: each builds and traces in seconds)."""
 
 
 def get(name: str) -> Example:
@@ -34,15 +40,16 @@ def get(name: str) -> Example:
     Raises:
       KeyError: no such example (the message lists the known names).
     """
-    try:
-        return EXAMPLES[name]
-    except KeyError:
-        raise KeyError(f"no example {name!r}; known: {', '.join(EXAMPLES)}") from None
+    found = EXAMPLES.get(name) or MODELS.get(name)
+    if found is None:
+        known = ", ".join([*EXAMPLES, *MODELS])
+        raise KeyError(f"no example {name!r}; known: {known}")
+    return found
 
 
-def names() -> list[str]:
-    """The examples' names, in tutorial order."""
-    return list(EXAMPLES)
+def names(models: bool = False) -> list[str]:
+    """The tutorial examples' names, in order (with ``models=True``: the real-size ones)."""
+    return list(MODELS if models else EXAMPLES)
 
 
 def inspect(name: str):
