@@ -101,7 +101,10 @@ class Block(vmapviz.nn.Module):
 
     def attention(self, x):
         seq, d = x.shape
-        split = lambda w: (x @ w.value).reshape(seq, self.heads, d // self.heads)  # noqa: E731
+
+        def split(w):
+            return (x @ w.value).reshape(seq, self.heads, d // self.heads)
+
         q, k, v = split(self.wq), split(self.wk), split(self.wv)
         weights = jax.nn.softmax(jnp.einsum("qhd,khd->hqk", q, k) / (d // self.heads) ** 0.5)
         return jnp.einsum("hqk,khd->qhd", weights, v).reshape(seq, d) @ self.wo.value
