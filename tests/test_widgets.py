@@ -393,3 +393,35 @@ def test_an_inspector_entry_draws_each_graph_view_once(monkeypatch):
     monkeypatch.setattr(_graph._Builder, "__init__", counting)
     Inspector([report])
     assert len(built) == len(_payload.GRAPH_VIEWS) == 2
+
+
+def test_lanes_past_the_precomputed_ones_are_drawn_on_request():
+    report = vmap2(lambda x: x * 2).inspect(jnp.arange(40.0))
+    ins = Inspector([report])
+    precomputed = len(ins.entry["lanes"])
+    assert 1 <= precomputed < 40
+    assert ins.lane_view == {}
+    ins.lane = 37
+    assert ins.lane == 37 and ins.lane_view["lane"] == 37
+    assert ins.lane_view["label"] == ins.entry["label"]
+    assert "dark cell: lane 37" in ins.lane_view["svg"]
+    assert ins.lane_view["rows"][0][:2] == ["argument", "argument x"]
+    assert ins.lane_view["svg"] == render.axis_svg(report, lane=37)
+    ins.lane = 99
+    assert ins.lane == 39, "clamped to the call's lanes"
+    assert "lane 39 of 40" in ins.static_html()
+
+
+def test_alike_states_are_one_row_and_the_payload_stays_small():
+    from vmapviz.examples import real
+
+    mapping, args, _ = real.mlp_300(layers=40, width=4, batch=64)
+    report = mapping.inspect(*args)
+    rows = _ir.state_table(report).rows
+    assert len(rows) == 1
+    assert rows[0][:3] == ("layers.*.{0,1}", "80 ParamStates", "f32[4,4] | f32[4]")
+    diagram = _ir.axis_diagram(report)
+    assert [r.label for r in diagram.rows if r.kind == "state"] == [
+        "layers.*.{0,1} (80 ParamStates)"]
+    entry = Inspector([report]).entry
+    assert len(json.dumps(entry["lanes"])) < 300_000

@@ -54,13 +54,26 @@ test("laneView swaps the precomputed SVG and rows per lane", () => {
   assert.equal(v.svg, "<svg>2</svg>");
   assert.deepEqual(v.rows, [["argument", "d", "[2]", "-"]]);
   assert.equal(v.max, 3);
+  assert.equal(v.pending, false);
   assert.equal(v.caption, "lane 2 of 4 (0 to 3)");
   assert.equal(laneView(entry, 99).lane, 3);
 });
 
-test("laneView says when only the first lanes are drawn", () => {
+test("laneView reaches every lane: others are drawn on request", () => {
   const big = { ...entry, axis_size: 100 };
-  assert.equal(laneView(big, 1).caption, "lane 1 of 100 (0 to 99); the first 4 lanes are drawn");
+  const asked = laneView(big, 57);
+  assert.equal(asked.lane, 57);
+  assert.equal(asked.max, 99);
+  assert.equal(asked.pending, true);
+  assert.equal(asked.svg, null);
+  assert.equal(asked.caption, "lane 57 of 100 (0 to 99); drawing this lane...");
+  const drawn = { label: entry.label, lane: 57, svg: "<svg>57</svg>", rows: [] };
+  const shown = laneView(big, 57, drawn);
+  assert.equal(shown.pending, false);
+  assert.equal(shown.svg, "<svg>57</svg>");
+  // a drawing of another lane, or of another entry, is not shown
+  assert.equal(laneView(big, 58, drawn).pending, true);
+  assert.equal(laneView({ ...big, label: "other" }, 57, drawn).pending, true);
   assert.equal(laneView({ lanes: [] }, 0).count, 0);
 });
 

@@ -31,6 +31,7 @@ __all__ = [
     "reason_in",
     "reason_out",
     "title",
+    "types_text",
 ]
 
 
@@ -42,6 +43,12 @@ def title(axes: Any) -> str:
 
 def axis_text(a: int | None) -> str:
     return "None" if a is None else str(a)
+
+
+def types_text(types: tuple[str, ...], most: int = 3) -> str:
+    """Distinct types of a group of States: ``f32[16,16] | f32[16]`` (at most ``most``)."""
+    shown = " | ".join(types[:most])
+    return shown + (f" | ... ({len(types) - most} more)" if len(types) > most else "")
 
 
 def key_text(key: tuple[int, ...]) -> str:

@@ -23,6 +23,7 @@ import dataclasses
 from typing import Any
 
 from ..inspection import words
+from ..inspection._groups import StateGroup, grouped_entries
 from ..records import Kind, Rule
 
 __all__ = [
@@ -58,8 +59,11 @@ class Table:
 
 
 def state_table(report: Any) -> Table:
-    """One row per State: label, type, shape and dtype, read/written, batch axis, reason."""
+    """One row per State (alike States grouped into one row): label, type, shape and
+    dtype, read/written, batch axis, reason."""
     entries = {e.label: e for e in report.axes.of(Kind.STATE)}
+    groups = {m.label: g for g in grouped_entries(report) if isinstance(g, StateGroup)
+              for m in g.members}
     n = report.axes.axis_size
     rows = []
     for s in report.discovery.states:
@@ -70,8 +74,14 @@ def state_table(report: Any) -> Table:
             continue
         out = words.axis_text(e.axis_out) if s.written else "-"
         axis_in = "split" if e.random else words.axis_text(e.axis_in)
-        rows.append((s.label, s.type, e.type, touched, f"{axis_in} -> {out}",
-                     words.reason(e, n)))
+        group = groups.get(s.label)
+        if group is None:
+            rows.append((s.label, s.type, e.type, touched, f"{axis_in} -> {out}",
+                         words.reason(e, n)))
+        elif group.first is e:
+            rows.append((group.pattern, f"{len(group.members)} {group.state_type}s",
+                         words.types_text(group.types), touched, f"{axis_in} -> {out}",
+                         words.reason(e, n)))
     columns = ("State", "Type", "Shape", "Access", "Batch axis in -> out", "Reason")
     return Table("States", columns, tuple(rows))
 
@@ -206,14 +216,18 @@ def axis_diagram(report: Any, lane: int = 0) -> AxisDiagram:
         raise ValueError(f"lane must be in [0, {axes.axis_size}), got {lane}.")
     written = {w.label: w for w in report.write_back.entries}
     rows = []
-    for e in axes.entries:
+    for item in grouped_entries(report):
+        e = item.first if isinstance(item, StateGroup) else item
         one_lane = ArrayView("one lane", e.lane_type, e.lane_shape, None)
         if e.kind is Kind.ARGUMENT:
             rows.append(_argument_row(e, one_lane))
         elif e.kind is Kind.OUTPUT:
             rows.append(_output_row(e, one_lane))
         else:
-            rows.append(_state_row(e, one_lane, written.get(e.label), axes.axis_size))
+            row = _state_row(e, one_lane, written.get(e.label), axes.axis_size)
+            if isinstance(item, StateGroup):  # one row, drawn from its first member
+                row = dataclasses.replace(row, label=item.label)
+            rows.append(row)
     keys = report.keys.entries if report.keys is not None else ()
     splits = tuple(
         KeySplit(k.label, words.key_text(k.key_before),

@@ -1,7 +1,8 @@
 """Reports -> the JSON the widgets carry: tables, per-lane diagrams, graphs and their nodes.
 
-Everything here is computed once in Python, so the browser only swaps precomputed
-pictures: one axis-diagram SVG per lane, one jaxpr-graph SVG per view, and a
+Everything here is computed in Python, so the browser only swaps pictures: the
+axis-diagram SVGs of the first lanes (others are drawn when a widget asks for them),
+one jaxpr-graph SVG per view, and a
 ``node id -> equation`` table for clicks. The output is plain JSON (dicts, lists,
 strings, numbers), identical for identical reports. Every string in it, names and
 records included, passes through :func:`vmapviz.render._escape.visible`: control
@@ -38,6 +39,7 @@ import re
 from typing import Any
 
 from ..inspection import words
+from ..inspection._groups import StateGroup, grouped_entries
 from ..render import _ir
 from ..render._escape import visible
 from ..render._graph import report_graph
@@ -50,13 +52,16 @@ __all__ = [
     "entry_label",
     "entry_payload",
     "graph_payload",
+    "lane_payload",
     "lane_rows",
     "node_table",
     "tag_svg_nodes",
 ]
 
-#: At most this many lanes get a precomputed axis diagram (the slider stops there).
+#: At most this many lanes get a precomputed axis diagram; the others are drawn on request.
 MAX_LANES = 32
+#: Precomputed lane diagrams stop once they take this many bytes (always lane 0).
+LANE_BUDGET = 256_000
 #: The two graph views, in toggle order.
 GRAPH_VIEWS = ("elementwise", "batched")
 
@@ -101,15 +106,31 @@ def lane_rows(report: Any, lane: int) -> list[list[str]]:
     """
     keys = {k.label: k for k in report.keys.entries} if report.keys is not None else {}
     written = {w.label: w for w in report.write_back.entries}
-    return [[e.kind, e.label, *words.lane_texts(e, lane, keys.get(e.label),
-                                                written.get(e.label))]
-            for e in report.axes.entries]
+    rows = []
+    for item in grouped_entries(report):
+        e = item.first if isinstance(item, StateGroup) else item
+        label = item.label if isinstance(item, StateGroup) else e.label
+        rows.append([e.kind, label, *words.lane_texts(e, lane, keys.get(e.label),
+                                                      written.get(e.label))])
+    return rows
+
+
+def lane_payload(report: Any, lane: int) -> dict:
+    """One lane's axis diagram and rows: ``{'lane', 'svg', 'rows'}``."""
+    return {"lane": lane, "svg": axis_svg(report, lane), "rows": lane_rows(report, lane)}
 
 
 def _lanes(report: Any) -> list[dict]:
-    n = min(max(report.axes.axis_size, 1), MAX_LANES)
-    return [{"lane": i, "svg": axis_svg(report, i), "rows": lane_rows(report, i)}
-            for i in range(n)]
+    """The first lanes' diagrams, while they fit :data:`LANE_BUDGET` (lane 0 always); a
+    widget asks for any other lane when it is selected (``lane_view``)."""
+    out, size = [], 0
+    for i in range(min(max(report.axes.axis_size, 1), MAX_LANES)):
+        lane = lane_payload(report, i)
+        size += len(lane["svg"]) + sum(len(c) for r in lane["rows"] for c in r)
+        if out and size > LANE_BUDGET:
+            break
+        out.append(lane)
+    return out
 
 
 # ------------------------------------------------------------------ graphs
@@ -182,7 +203,7 @@ def entry_payload(report: Any, parts: tuple[str, ...] = PARTS, label: str | None
 
     Always: ``label``, ``mapping``, ``title``, ``axis_size``, ``states``, ``report``
     (``report.to_dict()``: the records). Then per ``parts``: ``tables``, ``lanes``
-    (one per lane up to :data:`MAX_LANES`: ``svg`` and ``rows``), ``graphs``
+    (the first lanes, see ``_lanes``: ``svg`` and ``rows``), ``graphs``
     (``{'elementwise': ..., 'batched': ...}``), ``explain``.
     """
     axes = report.axes

@@ -32,7 +32,7 @@ import traitlets
 
 from ..render._escape import html_escape
 from ..render.html import to_html
-from ._payload import GRAPH_VIEWS, PARTS, entry_payload
+from ._payload import GRAPH_VIEWS, PARTS, _plain, entry_payload, lane_payload
 
 __all__ = ["AxisDiagram", "Inspector", "JaxprGraph", "StateTable"]
 
@@ -144,13 +144,14 @@ class _ReportWidget(anywidget.AnyWidget):
 
 
 def _lane_count(entry: dict) -> int:
-    return len(entry.get("lanes", ())) or 1
+    return max(entry.get("axis_size", 1), 1)
 
 
-def _axes_html(entry: dict, lane: int) -> list[str]:
+def _axes_html(entry: dict, lane: int, report: Any) -> list[str]:
     lanes = entry["lanes"]
-    lane = min(max(lane, 0), len(lanes) - 1)
-    return [f"<h4>Axis diagram: lane {lane} of {entry['axis_size']}</h4>", lanes[lane]["svg"]]
+    lane = min(max(lane, 0), _lane_count(entry) - 1)
+    svg = lanes[lane]["svg"] if lane < len(lanes) else _plain(lane_payload(report, lane))["svg"]
+    return [f"<h4>Axis diagram: lane {lane} of {entry['axis_size']}</h4>", svg]
 
 
 def _graph_html(entry: dict, view: str) -> list[str]:
@@ -186,14 +187,17 @@ class StateTable(_ReportWidget):
 class AxisDiagram(_ReportWidget):
     """Where every argument, State and output carries the batch axis, lane by lane.
 
-    ``lane`` picks the highlighted lane (a slider in the view); the diagram of every
-    lane up to ``MAX_LANES`` is precomputed.
+    ``lane`` picks the highlighted lane (a slider in the view, any lane of the call);
+    the first lanes' diagrams are precomputed, any other is drawn when it is selected
+    and sent as ``lane_view``, so the widget's state stays small for many lanes.
     """
 
     _kind = traitlets.Unicode("axes").tag(sync=True)
     _parts = ("lanes",)
-    #: The lane highlighted (clamped to the precomputed lanes).
+    #: The lane highlighted (clamped to the lanes of the selected call).
     lane = traitlets.Int(0).tag(sync=True)
+    #: The drawing of a lane that was not precomputed: ``{'label', 'lane', 'svg', 'rows'}``.
+    lane_view = traitlets.Dict({}).tag(sync=True)
 
     @traitlets.validate("lane")
     def _check_lane(self, proposal: Any) -> int:
@@ -202,12 +206,25 @@ class AxisDiagram(_ReportWidget):
     @traitlets.observe("selected")
     def _on_selected(self, change: Any) -> None:
         self.lane = self.lane  # re-clamp for the new entry
+        self._draw_lane()
+
+    @traitlets.observe("lane")
+    def _on_lane(self, change: Any) -> None:
+        self._draw_lane()
+
+    def _draw_lane(self) -> None:
+        """Draw the selected lane when it was not precomputed (the browser asked for it)."""
+        entry = self.entry
+        if self.lane < len(entry.get("lanes", ())):
+            return
+        view = _plain(lane_payload(self.report, self.lane))
+        self.lane_view = {"label": entry["label"], **view}
 
     def _summary(self) -> list[str]:
         return [*super()._summary(), f"lanes={self.entry['axis_size']}", f"lane={self.lane}"]
 
     def _static_body(self) -> list[str]:
-        return _axes_html(self.entry, self.lane)
+        return _axes_html(self.entry, self.lane, self.report)
 
 
 class JaxprGraph(_ReportWidget):
@@ -282,5 +299,5 @@ class Inspector(AxisDiagram, JaxprGraph):
         return [f"mapping={e['mapping']!r}", f"lanes={e['axis_size']}", f"states={e['states']!r}"]
 
     def _static_body(self) -> list[str]:
-        return [to_html(self.report), *_axes_html(self.entry, self.lane),
+        return [to_html(self.report), *_axes_html(self.entry, self.lane, self.report),
                 *_graph_html(self.entry, self.view)]

@@ -53,23 +53,31 @@ export function entryAt(entries, selected) {
   return entries[clampIndex(selected, entries.length)];
 }
 
-/** What the lane panel shows for `lane`: clamped index, SVG, rows and a caption. */
-export function laneView(entry, lane) {
+/**
+ * What the lane panel shows for `lane`: clamped index, SVG, rows and a caption. Every
+ * lane of the call can be chosen; the first ones are precomputed in `entry.lanes`, any
+ * other comes from `drawn` (the widget's `lane_view`, drawn by the kernel on request).
+ * Until it arrives, `pending` is true and `svg` / `rows` are null (keep the old picture).
+ */
+export function laneView(entry, lane, drawn) {
   const lanes = (entry && entry.lanes) || [];
   if (lanes.length === 0) {
-    return { lane: 0, count: 0, max: 0, svg: "", rows: [], caption: "no lanes" };
+    return { lane: 0, count: 0, max: 0, svg: "", rows: [], caption: "no lanes", pending: false };
   }
-  const i = clampIndex(lane, lanes.length);
-  const size = entry.axis_size;
+  const size = Math.max(Number(entry.axis_size) || 0, lanes.length);
+  const i = clampIndex(lane, size);
+  let pic = lanes[i] || null;
+  if (!pic && drawn && drawn.label === entry.label && drawn.lane === i) pic = drawn;
   let caption = `lane ${i} of ${size} (0 to ${size - 1})`;
-  if (lanes.length < size) caption += `; the first ${lanes.length} lanes are drawn`;
+  if (!pic) caption += "; drawing this lane...";
   return {
     lane: i,
-    count: lanes.length,
-    max: lanes.length - 1,
-    svg: lanes[i].svg,
-    rows: lanes[i].rows,
+    count: size,
+    max: size - 1,
+    svg: pic ? pic.svg : null,
+    rows: pic ? pic.rows : null,
     caption,
+    pending: !pic,
   };
 }
 
@@ -201,11 +209,13 @@ function axesPanel(model, entry) {
   const svgHost = panel.appendChild(h("div", "vmapviz-svg vmapviz-axis-svg"));
 
   function draw() {
-    const v = laneView(entry, model.get("lane"));
+    const v = laneView(entry, model.get("lane"), model.get("lane_view"));
     slider.max = String(v.max);
     slider.disabled = v.count <= 1;
     if (slider.value !== String(v.lane)) slider.value = String(v.lane);
     caption.textContent = v.caption;
+    panel.dataset.pending = String(v.pending);
+    if (v.pending) return; // the kernel is drawing it: keep the last picture meanwhile
     panel.dataset.lane = String(v.lane);
     rowsHost.replaceChildren(
       tableEl(`What lane ${v.lane} reads and writes`,
@@ -214,7 +224,7 @@ function axesPanel(model, entry) {
   }
   slider.addEventListener("input", () => save(model, "lane", Number(slider.value)));
   draw();
-  return { el: panel, events: { "change:lane": draw } };
+  return { el: panel, events: { "change:lane": draw, "change:lane_view": draw } };
 }
 
 function graphPanel(model, entry) {
