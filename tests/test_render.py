@@ -189,3 +189,48 @@ def test_io_labels_follow_the_trace_order_of_written_states():
         ["output 0", "written_first", "read_then_written"],
     )
     assert 'written_first\\nf32[]' in render.to_dot(report, which="elementwise")
+
+
+def test_a_block_repeated_back_to_back_is_drawn_once():
+    from vmapviz.examples import real
+
+    mapping, args, _ = real.mlp_300(layers=30, width=4, batch=2)
+    report = mapping.inspect(*args)
+    graph = render._graph.report_graph(report, "elementwise")
+    (top,) = graph.clusters
+    (fold,) = top.clusters
+    assert fold.label == "x30: this block of 4 equations, 30 times in a row"
+    drawn = [n for n in graph.nodes if n.id in fold.nodes]
+    assert [n.label.splitlines()[0] for n in drawn] == ["dot_general", "add", "tanh", "mul"]
+    assert "equations 1-120: one block of 4 equations repeated 30 times" in graph.notes[0]
+    labels = {n.id: n.label for n in graph.nodes}
+    (more,) = [n for n in graph.nodes if n.label.startswith("58 more inputs")]
+    assert "layers.*.{0,1}" in more.label
+    (out,) = [n for n in graph.nodes if n.label.startswith("output 0")]
+    (into_out,) = [e for e in graph.edges if e.dst == out.id]
+    assert labels[into_out.src].startswith("mul"), "the output comes from the drawn block"
+    assert into_out.batched
+    batched = render._graph.report_graph(report, "batched")
+    assert "x30" in batched.clusters[0].clusters[0].label, "both views fold alike"
+
+
+def test_short_jaxprs_are_never_folded():
+    def f(x):
+        for _ in range(5):
+            x = jnp.sin(x)
+        return x
+
+    graph = render._graph.report_graph(vmap2(f).inspect(jnp.ones(3)), "elementwise")
+    assert [n.label for n in graph.nodes].count("sin") == 5 and not graph.notes
+
+
+@pytest.mark.parametrize("name", ["mlp_300", "lif_population", "transformer_12", "ensemble"])
+def test_real_models_inspector_state_is_small(name):
+    import json
+
+    from vmapviz import examples, widgets
+
+    report = examples.get(name).inspect()
+    inspector = widgets.Inspector([report])
+    size = len(json.dumps(inspector.entries))
+    assert size <= 2_000_000, f"{name}: {size / 1e6:.2f} MB"

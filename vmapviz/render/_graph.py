@@ -30,7 +30,9 @@ import jax.extend as jex
 import numpy as np
 
 from .._jax_private import CALL_NAME_PARAM, call_name, sub_jaxprs
+from ..inspection._groups import state_pattern
 from ..records import EqnFlags, JaxprFlags
+from ._fold import repeated_runs
 from ._ir import Cluster, Edge, Graph, Node, NodeInfo
 
 __all__ = ["graph_of_jaxpr", "io_labels", "report_graph"]
@@ -41,6 +43,9 @@ _ADDRESS = re.compile(r"\s+at 0x[0-9a-fA-F]+|0x[0-9a-fA-F]+")
 # Jaxprs print in colour when ``jax_pprint_use_color`` is on (as in notebooks).
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _NO_FLAGS = JaxprFlags((), (), ())
+#: Jaxprs (or sub-jaxprs) with fewer equations are drawn whole; longer ones fold blocks
+#: repeated back to back into one cluster drawn once.
+FOLD_MIN_EQNS = 60
 
 
 @functools.lru_cache(maxsize=4096)
@@ -145,6 +150,7 @@ class _Builder:
         self.count = 0
         self.n_clusters = 0
         self._sizes: dict[int, int] = {}
+        self.folded: set = set()  # Vars read only by repetitions that are not drawn
 
     def node(self, prefix: str, label: str, kind: str, batched: bool = False,
              info: NodeInfo | None = None) -> str:
@@ -182,33 +188,76 @@ class _Builder:
     def body(self, jaxpr: Any, flags: JaxprFlags, prefix: str, src: dict,
              env: dict) -> tuple[list, list]:
         """Draw ``jaxpr``'s equations; ``src`` maps each bound Var to its producer and
-        ``env`` each Var to its batched flag (inputs given, equations added here)."""
+        ``env`` each Var to its batched flag (inputs given, equations added here). In a
+        long jaxpr a block repeated back to back is drawn once, in a cluster ``x reps``."""
         members: list[str] = []
         clusters: list[Cluster] = []
+        runs = {start: (p, reps) for start, p, reps in self._runs(jaxpr)}
+        fold: tuple[int, int, int, list, list] | None = None  # start, period, reps, drawn
         for i, eqn in enumerate(jaxpr.eqns):
             eflags = _eqn_flags(flags, i, len(eqn.outvars))
             env.update(zip(eqn.outvars, eflags.outs))
-            subs = sub_jaxprs(eqn.params)
-            hidden = sum(self.size(s) for _, s in subs)
-            if subs and hidden > self.max:
-                nid = self._collapsed(eqn, prefix, hidden, src, env, eflags)
-                members.append(nid)
-            elif len(subs) == 1 and _same_arity(eqn, subs[0][1]):
-                clusters.append(self._inline(eqn, subs[0][1], _sub_flags(eflags, 0), prefix,
-                                             src))
+            if i in runs:
+                fold = (i, *runs[i], [], [])
+            if fold is None:
+                self._draw(eqn, eflags, prefix, src, env, members, clusters)
                 continue
-            else:
-                nid = self._eqn(eqn, prefix, src, env, eflags)
-                if subs:
-                    inner = [self._sub_cluster(name, s, _sub_flags(eflags, j), nid, prefix)
-                             for j, (name, s) in enumerate(subs)]
-                    clusters.append(Cluster(self.cluster_id(prefix), eqn_header(eqn), (nid,),
-                                            tuple(inner)))
-                else:
-                    members.append(nid)
-            for v in eqn.outvars:
-                src[v] = nid
+            start, period, reps, f_members, f_clusters = fold
+            if i < start + period:  # the block drawn for all its repetitions
+                self._draw(eqn, eflags, prefix, src, env, f_members, f_clusters)
+                if i == start + period - 1:
+                    clusters.append(self._fold_cluster(jaxpr, fold, prefix))
+            else:  # a later repetition: its values come from the drawn block's nodes
+                twin = jaxpr.eqns[start + (i - start) % period]
+                for v, t in zip(eqn.outvars, twin.outvars):
+                    if t in src:
+                        src[v] = src[t]
+                self.folded.update(v for v in eqn.invars if not isinstance(v, jex.core.Literal))
+            if i == start + period * reps - 1:
+                fold = None
         return members, clusters
+
+    def _draw(self, eqn, eflags: EqnFlags, prefix, src, env, members, clusters) -> None:
+        """Draw one equation: a node, a collapsed node, or its sub-jaxprs as clusters."""
+        subs = sub_jaxprs(eqn.params)
+        hidden = sum(self.size(s) for _, s in subs)
+        if subs and hidden > self.max:
+            nid = self._collapsed(eqn, prefix, hidden, src, env, eflags)
+            members.append(nid)
+        elif len(subs) == 1 and _same_arity(eqn, subs[0][1]):
+            clusters.append(self._inline(eqn, subs[0][1], _sub_flags(eflags, 0), prefix, src))
+            return
+        else:
+            nid = self._eqn(eqn, prefix, src, env, eflags)
+            if subs:
+                inner = [self._sub_cluster(name, s, _sub_flags(eflags, j), nid, prefix)
+                         for j, (name, s) in enumerate(subs)]
+                clusters.append(Cluster(self.cluster_id(prefix), eqn_header(eqn), (nid,),
+                                        tuple(inner)))
+            else:
+                members.append(nid)
+        for v in eqn.outvars:
+            src[v] = nid
+
+    def _runs(self, jaxpr: Any) -> list[tuple[int, int, int]]:
+        """Repeated blocks worth folding (long jaxprs only)."""
+        if len(jaxpr.eqns) < FOLD_MIN_EQNS:
+            return []
+        return repeated_runs([self._signature(e) for e in jaxpr.eqns])
+
+    def _signature(self, eqn: Any) -> tuple:
+        """What an equation's node shows, plus the sizes of its sub-jaxprs."""
+        return (eqn_header(eqn), tuple(eqn_params(eqn)),
+                tuple(_value_text(v) for v in eqn.invars),
+                tuple(_value_text(v) for v in eqn.outvars),
+                tuple(self.size(s) for _, s in sub_jaxprs(eqn.params)))
+
+    def _fold_cluster(self, jaxpr, fold, prefix) -> Cluster:
+        start, period, reps, f_members, f_clusters = fold
+        label = f"x{reps}: this block of {period} equations, {reps} times in a row"
+        self.notes.append(f"equations {start + 1}-{start + period * reps}: one block of "
+                          f"{period} equations repeated {reps} times; drawn once (x{reps}).")
+        return Cluster(self.cluster_id(prefix), label, tuple(f_members), tuple(f_clusters))
 
     def _info(self, eqn: Any) -> NodeInfo | None:
         return _node_info(eqn) if self.details else None
@@ -305,14 +354,36 @@ def _view(b: _Builder, closed_jaxpr, in_labels, out_labels, flags: JaxprFlags, p
     for i, v in enumerate(jaxpr.constvars):
         src[v] = b.node(prefix, f"const {i}\n{_short(v.aval)}", "input")
         inputs.append(src[v])
+    labels = {}
     for label, v in zip(in_labels, jaxpr.invars):
         src[v] = b.node(prefix, f"{label}\n{_short(v.aval)}", "input", env.get(v, False))
         inputs.append(src[v])
+        labels[src[v]] = (label, v)
     members, clusters = b.body(jaxpr, flags, prefix, src, env)
+    inputs = _fold_inputs(b, inputs, labels, prefix)
     env = dict(zip(jaxpr.outvars, flags.outvars))
     outputs = b.outputs(jaxpr, prefix, out_labels, src, env)
     top = Cluster(f"{prefix}top", title, tuple(inputs + members + outputs), tuple(clusters))
     return Graph(tuple(b.nodes), tuple(b.edges), (top,), tuple(b.notes))
+
+
+def _fold_inputs(b: _Builder, inputs: list[str], labels: dict, prefix: str) -> list[str]:
+    """Inputs read only by repetitions that are not drawn (layer 7's weights when one layer
+    is drawn x300) become one node naming them all."""
+    used = {e.src for e in b.edges}
+    unread = [nid for nid in inputs if nid in labels and nid not in used
+              and labels[nid][1] in b.folded]
+    if len(unread) < 2:
+        return inputs
+    gone = set(unread)
+    batched = any(n.batched for n in b.nodes if n.id in gone)
+    b.nodes = [n for n in b.nodes if n.id not in gone]
+    names = [labels[nid][0] for nid in unread]
+    same_depth = len({len(name.split(".")) for name in names}) == 1
+    pattern = state_pattern(names) if same_depth else f"{names[0]}, ..."
+    summary = b.node(prefix, f"{len(unread)} more inputs\n{pattern}\n(read by the repeated "
+                     "blocks)", "input", batched)
+    return [nid for nid in inputs if nid not in gone] + [summary]
 
 
 # ----------------------------------------------------------------- reports
