@@ -1,6 +1,10 @@
-"""Cost of drawing a ~2,000-equation jaxpr, against the time JAX takes to trace it.
+"""Cost of the pictures of real-size models, against the model's own first call.
 
-Run: ``python benchmarks/render.py``. A deep MLP (weights are ParamStates) under
+Run: ``python benchmarks/render.py``. Part 1, every real-size model of the catalogue
+(``vmapviz.examples.MODELS``): the first call (trace and compile), ``inspect()``, DOT of
+both views, Graphviz layout of both, the Inspector's build and its state in bytes, with
+each time as a ratio to the first call (targets: layout <= 1 s, Inspector <= 1x the
+first call, state <= 2 MB). Part 2: a deep MLP (weights are ParamStates) under
 ``vmap2``, built two ways: unrolled (every equation at top level) and in jitted
 blocks (sub-jaxprs that collapse into one node each, ``max_cluster_eqns=50``).
 Prints the median time of ``jax.make_jaxpr`` on the same computation, of
@@ -11,6 +15,7 @@ ratio of each to the trace time (target: DOT <= 1x trace). The model is
 
 from __future__ import annotations
 
+import json
 import shutil
 import statistics
 import time
@@ -18,7 +23,7 @@ import time
 import jax
 import jax.numpy as jnp
 
-from vmapviz import widgets
+from vmapviz import examples, widgets
 from vmapviz.examples.models import deep_mlp, deep_mlp_forward, params
 from vmapviz.render import to_dot, to_svg
 from vmapviz.transform import vmap2
@@ -72,8 +77,41 @@ def run(blocked: bool) -> None:
     print(f"  dot -Tsvg elementwise        {svg * 1e3:9.1f} ms   {svg / trace:.2f}x")
 
 
+def timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def model_row(name: str, example) -> str:
+    """One model's row: times as ratios to its first call, layout in seconds."""
+    mapping, args, kwargs = example.build()
+    _, first = timed(lambda: jax.block_until_ready(mapping(*args, **kwargs)))
+    mapping, args, kwargs = example.build()  # fresh States: inspect() traces anew
+    report, inspect = timed(lambda: mapping.inspect(*args, **kwargs))
+    dots, dot = timed(lambda: [to_dot(report, which=w) for w in ("elementwise", "batched")])
+    layout = "no dot"
+    if shutil.which("dot"):
+        layout = f"{timed(lambda: [to_svg(d) for d in dots])[1]:6.2f}s"
+    inspector, build = timed(lambda: widgets.Inspector([report]))
+    size = len(json.dumps(inspector.entries))
+    return (f"{name:16s} {first:9.2f}s {inspect / first:7.2f}x {dot / first:6.2f}x "
+            f"{layout:>8s} {build / first:9.2f}x {size / 1e6:6.2f}MB")
+
+
+def catalogue() -> None:
+    """Part 1: one row per real-size model."""
+    print(f"{'model':16s} {'first call':>10s} {'inspect':>8s} {'DOT':>7s} {'layout':>8s} "
+          f"{'Inspector':>10s} {'state':>8s}")
+    for name, example in examples.MODELS.items():
+        print(model_row(name, example))
+
+
 def main() -> None:
-    print(f"jax {jax.__version__}; {LAYERS} layers of width {WIDTH}, batch {BATCH}")
+    print(f"jax {jax.__version__}\n\nPart 1: the catalogue's real-size models (times as a "
+          "ratio to the first call; layout in seconds)")
+    catalogue()
+    print(f"\nPart 2: {LAYERS} layers of width {WIDTH}, batch {BATCH}")
     run(blocked=True)
     run(blocked=False)
 
