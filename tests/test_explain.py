@@ -116,3 +116,14 @@ def test_examples_build_fresh_states():
     assert second.origin_fun.count.value.tolist() == [0.0] * 4
     assert first.origin_fun.count.source == second.origin_fun.count.source
     assert first.origin_fun.count.source.startswith("vmapviz/examples/tutorial.py:")
+
+
+def test_alike_states_are_told_once():
+    from vmapviz.examples import real
+
+    mapping, args, _ = real.mlp_300(layers=20, width=4, batch=3)
+    lines = mapping.inspect(*args).explain().splitlines()
+    states = lines[lines.index("States:") + 1 : lines.index("Outputs:")]
+    assert states == ["- layers.*.{0,1} (40 ParamStates f32[4,4] | f32[4]) is broadcast: every "
+                      "lane reads the same value (no state_in_axes filter matched: shared by "
+                      "every lane); not written."]

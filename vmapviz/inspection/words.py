@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..records import AxisRecord, Change, Difference, Kind, Rule
+from ._groups import StateGroup, grouped_entries
 
 __all__ = [
     "axis_text",
@@ -24,6 +25,7 @@ __all__ = [
     "diagram_out",
     "difference_text",
     "explain_lines",
+    "group_head",
     "key_text",
     "lane_texts",
     "miss_reason",
@@ -250,8 +252,9 @@ def argument_warnings(e: AxisRecord) -> list[str]:
     return []
 
 
-def state_line(e: AxisRecord, state_type: str, n: int) -> str:
-    head = f"{e.label} ({state_type} {e.type})"
+def state_line(e: AxisRecord, state_type: str, n: int, head: str | None = None) -> str:
+    """One State's line; ``head`` names a group of alike States instead of ``e`` alone."""
+    head = head or f"{e.label} ({state_type} {e.type})"
     if e.rule_in is Rule.RANDOM_SPLIT:
         first = f"{head} is a RandomState: its key is split into one key per lane"
     elif e.rule_in is Rule.WRITTEN_ONLY:
@@ -269,6 +272,12 @@ def state_line(e: AxisRecord, state_type: str, n: int) -> str:
     if e.axis_out is None or e.rule_out in (Rule.SAME_AXIS, Rule.LEADING_SIZE):
         return first + f"; {out}."
     return first + f"; written back on axis {e.axis_out} ({out})."
+
+
+def group_head(group: Any) -> str:
+    """``layers.*.{0,1} (600 ParamStates f32[16,16] | f32[16])``: a group in one line."""
+    return (f"{group.pattern} ({len(group.members)} {group.state_type}s "
+            f"{types_text(group.types)})")
 
 
 def state_warnings(e: AxisRecord, state_type: str) -> list[str]:
@@ -322,20 +331,25 @@ def explain_lines(report: Any) -> list[str]:
     state_types = {s.label: s.type for s in report.discovery.states}
     lines = [f"{title(axes)}: {cache_line(report.cache)}"]
     warnings: list[str] = []
+    grouped = grouped_entries(report)
     for kind, heading in _GROUPS:
-        entries = axes.of(kind)
-        if entries:
+        items = [g for g in grouped if (g.first if isinstance(g, StateGroup) else g).kind == kind]
+        if items:
             lines.append(f"{heading}:")
-        for e in entries:
-            if kind is Kind.ARGUMENT:
-                lines.append("- " + argument_line(e, n))
-                warnings.extend(argument_warnings(e))
+        for item in items:
+            if isinstance(item, StateGroup):  # alike States: one line, said once
+                lines.append("- " + state_line(item.first, item.state_type, n,
+                                               group_head(item)))
+                warnings.extend(state_warnings(item.first, item.state_type))
+            elif kind is Kind.ARGUMENT:
+                lines.append("- " + argument_line(item, n))
+                warnings.extend(argument_warnings(item))
             elif kind is Kind.STATE:
-                state_type = state_types.get(e.label, "State")
-                lines.append("- " + state_line(e, state_type, n))
-                warnings.extend(state_warnings(e, state_type))
+                state_type = state_types.get(item.label, "State")
+                lines.append("- " + state_line(item, state_type, n))
+                warnings.extend(state_warnings(item, state_type))
             else:
-                lines.append("- " + output_line(e))
+                lines.append("- " + output_line(item))
     if report.keys is not None:
         lines.extend(key_line(k.label, report.keys.axis_size) for k in report.keys.entries)
     retrace = retrace_warning(report.cache, report.mapping)
