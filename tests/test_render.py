@@ -127,13 +127,14 @@ def test_sub_jaxprs_become_clusters():
 def test_large_clusters_collapse_with_a_note():
     vmapviz.random.seed(0)
     report = vmap2(lambda s: vmapviz.random.normal(0.0, s)).inspect(jnp.ones(2))
-    full = render.to_dot(report, which="elementwise")
-    small = render.to_dot(report, which="elementwise", max_cluster_eqns=5)
+    full = render.to_dot(report, which="elementwise", fold_library=False)
+    small = render.to_dot(report, which="elementwise", max_cluster_eqns=5, fold_library=False)
     assert "hidden" not in full and "random_bits" in full
     assert "random_bits" not in small
     assert "[14 equations hidden]" in small
     assert "14 equations collapsed into one node (more than max_cluster_eqns=5)" in small
-    graph = render._graph.report_graph(report, "elementwise", max_cluster_eqns=5)
+    graph = render._graph.report_graph(report, "elementwise", max_cluster_eqns=5,
+                                       fold_library=False)
     (collapsed,) = [n for n in graph.nodes if n.kind == "collapsed"]
     assert any(e.src == collapsed.id for e in graph.edges), "its outputs flow on from it"
 
@@ -234,3 +235,18 @@ def test_real_models_inspector_state_is_small(name):
     inspector = widgets.Inspector([report])
     size = len(json.dumps(inspector.entries))
     assert size <= 2_000_000, f"{name}: {size / 1e6:.2f} MB"
+
+
+def test_random_plumbing_folds_into_nodes_named_for_what_they_do():
+    vmapviz.random.seed(0)
+    report = vmap2(lambda s: vmapviz.random.normal(0.0, s) * 2.0).inspect(jnp.ones(3))
+    graph = render._graph.report_graph(report, "elementwise")
+    labels = [n.label.splitlines()[0] for n in graph.nodes]
+    assert labels.count("split key") == 1 and labels.count("normal(key)") == 1
+    assert not {"random_split", "slice", "squeeze", "erf_inv", "random_bits"} & set(labels)
+    ids = {n.label.splitlines()[0]: n.id for n in graph.nodes}
+    assert (ids["split key"], ids["normal(key)"]) in {(e.src, e.dst) for e in graph.edges}
+    kept = [n for n in graph.nodes if n.label.startswith("random.DEFAULT") and n.kind == "output"]
+    assert kept and any(e.src == ids["split key"] and e.dst == kept[0].id for e in graph.edges)
+    inside = render._graph.report_graph(report, "elementwise", fold_library=False)
+    assert "erf_inv" in [n.label.splitlines()[0] for n in inside.nodes]

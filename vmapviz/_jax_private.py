@@ -42,6 +42,8 @@ from jax._src import core as _core
 from jax._src import source_info_util as _source_info
 
 _EvalTrace = _core.EvalTrace
+# public in ``jax.extend.core`` from JAX 0.10; the same function in ``jax._src.core`` before
+_jaxprs_in_params = getattr(jax.extend.core, "jaxprs_in_params", None) or _core.jaxprs_in_params
 
 
 def current_trace() -> Any:
@@ -181,8 +183,8 @@ def lane_axes(closed_jaxpr: Any, in_axes: list, axis_size: int, axis_name: Any =
             return v.val if isinstance(v, jax.extend.core.Literal) else env[v]
 
         for eqn in jaxpr.eqns:
-            params = eqn.primitive.get_bind_params(eqn.params)
-            outs = eqn.primitive.bind(*[read(v) for v in eqn.invars], **params)
+            subfuns, params = bind_params(eqn)
+            outs = eqn.primitive.bind(*subfuns, *[read(v) for v in eqn.invars], **params)
             outs = outs if eqn.primitive.multiple_results else [outs]
             for v, x in zip(eqn.outvars, outs):
                 env[v] = x
@@ -198,6 +200,19 @@ def lane_axes(closed_jaxpr: Any, in_axes: list, axis_size: int, axis_name: Any =
     return found
 
 
+def bind_params(eqn: Any) -> tuple[list, dict]:
+    """``(subfuns, params)`` to re-``bind`` an equation's primitive with.
+
+    ``Primitive.get_bind_params`` returns ``(subfuns, params)`` up to JAX 0.9.1 and the
+    params alone from 0.9.2 on.
+    """
+    found = eqn.primitive.get_bind_params(eqn.params)
+    if isinstance(found, tuple):
+        subfuns, params = found
+        return list(subfuns), params
+    return [], found
+
+
 # ------------------------------------------------------------- jaxpr layouts
 
 
@@ -206,7 +221,7 @@ def sub_jaxprs(params: dict) -> list[tuple[str, Any]]:
     parameter-name order (``name[i]`` when one parameter holds several)."""
     out = []
     for key in sorted(params):
-        subs = list(jax.extend.core.jaxprs_in_params({key: params[key]}))
+        subs = list(_jaxprs_in_params({key: params[key]}))
         out.extend((key if len(subs) == 1 else f"{key}[{i}]", s) for i, s in enumerate(subs))
     return out
 
@@ -215,7 +230,12 @@ def scan_layout(eqn: Any) -> tuple[int, int] | None:
     """``(consts, carry)`` counts of a ``scan`` equation's inputs, else None."""
     if eqn.primitive.name != "scan":
         return None
-    return eqn.params["num_consts"], eqn.params["num_carry"]
+    p = eqn.params
+    if "num_carry" in p:  # JAX < 0.11
+        return p["num_consts"], p["num_carry"]
+    # JAX >= 0.11: ``ft_in`` is a flat tree of the inputs, packed as (consts, carry, xs)
+    consts, carry, _ = p["ft_in"].unpack()
+    return len(consts), len(carry)
 
 
 def while_layout(eqn: Any) -> tuple[Any, int, Any, int] | None:
@@ -248,6 +268,22 @@ def call_name(eqn: Any) -> str | None:
     """The function name a call equation (``jit``, ``remat``) carries, if any."""
     name = eqn.params.get(CALL_NAME_PARAM)
     return name if isinstance(name, str) else None
+
+
+def is_key(aval: Any) -> bool:
+    """Whether an abstract value is a typed PRNG key (``key<fry>[...]``)."""
+    dtype = getattr(aval, "dtype", None)
+    return dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
+
+
+def random_call_name(eqn: Any) -> str | None:
+    """``normal`` for the call equation of a ``jax.random`` function (JAX names them
+    ``_normal``, ``_uniform``, ... and passes the key first), else None."""
+    name = call_name(eqn)
+    if name is None or not name.startswith("_") or not eqn.invars:
+        return None
+    first = eqn.invars[0]
+    return name.lstrip("_") if is_key(getattr(first, "aval", None)) else None
 
 
 # Public JAX transforms, found by the function their machinery runs in: (file, function).

@@ -29,7 +29,7 @@ from typing import Any
 import jax.extend as jex
 import numpy as np
 
-from .._jax_private import CALL_NAME_PARAM, call_name, sub_jaxprs
+from .._jax_private import CALL_NAME_PARAM, call_name, is_key, random_call_name, sub_jaxprs
 from ..inspection._groups import state_pattern
 from ..records import EqnFlags, JaxprFlags
 from ._fold import repeated_runs
@@ -141,9 +141,11 @@ def _same_arity(eqn: Any, sub: Any) -> bool:
 
 
 class _Builder:
-    def __init__(self, max_cluster_eqns: int, details: bool = False):
+    def __init__(self, max_cluster_eqns: int, details: bool = False, fold_library: bool = True):
         self.max = max_cluster_eqns
         self.details = details
+        self.fold_library = fold_library
+        self.plumbing: set[str] = set()  # nodes standing for a chain of key-only equations
         self.nodes: list[Node] = []
         self.edges: list[Edge] = []
         self.notes: list[str] = []
@@ -219,6 +221,8 @@ class _Builder:
 
     def _draw(self, eqn, eflags: EqnFlags, prefix, src, env, members, clusters) -> None:
         """Draw one equation: a node, a collapsed node, or its sub-jaxprs as clusters."""
+        if self.fold_library and self._library(eqn, eflags, prefix, src, env, members):
+            return
         subs = sub_jaxprs(eqn.params)
         hidden = sum(self.size(s) for _, s in subs)
         if subs and hidden > self.max:
@@ -238,6 +242,35 @@ class _Builder:
                 members.append(nid)
         for v in eqn.outvars:
             src[v] = nid
+
+    def _library(self, eqn, eflags: EqnFlags, prefix, src, env, members) -> bool:
+        """Random-number plumbing as one node named for what it does: a call of a
+        ``jax.random`` function (``normal(key)``), or a chain of equations on keys only
+        (``split key``). False when ``eqn`` is neither."""
+        ins = [v for v in eqn.invars if not isinstance(v, jex.core.Literal)]
+        name = random_call_name(eqn)
+        if name is not None:
+            nid = self.node(prefix, f"{name}(key)", "collapsed", any(eflags.outs),
+                            self._info(eqn))
+            self.consume(eqn, nid, src, env)
+        elif ins and all(is_key(v.aval) for v in (*ins, *eqn.outvars)):
+            owners = {src.get(v) for v in ins}
+            nid = owners.pop() if len(owners) == 1 else None
+            if nid not in self.plumbing:
+                nid = self.node(prefix, "split key", "collapsed", any(eflags.outs),
+                                self._info(eqn))
+                self.plumbing.add(nid)
+                self.consume(eqn, nid, src, env)
+            else:
+                for v in eqn.outvars:
+                    src[v] = nid
+                return True
+        else:
+            return False
+        members.append(nid)
+        for v in eqn.outvars:
+            src[v] = nid
+        return True
 
     def _runs(self, jaxpr: Any) -> list[tuple[int, int, int]]:
         """Repeated blocks worth folding (long jaxprs only)."""
@@ -337,10 +370,11 @@ def graph_of_jaxpr(
     prefix: str = "n",
     title: str = "jaxpr",
     details: bool = False,
+    fold_library: bool = True,
 ) -> Graph:
     """The graph of one jaxpr, in one top-level cluster titled ``title``; ``flags`` says
     which values carry the batch axis (``report.flags[...]``)."""
-    b = _Builder(max_cluster_eqns, details)
+    b = _Builder(max_cluster_eqns, details, fold_library)
     return _view(b, closed_jaxpr, in_labels, out_labels, flags, prefix, title)
 
 
@@ -402,11 +436,15 @@ _VIEWS = {
 
 
 def report_graph(report: Any, which: str = "both", max_cluster_eqns: int = 50,
-                 details: bool = False) -> Graph:
-    """The graph of a report's per-element and/or batched jaxpr, side by side."""
+                 details: bool = False, fold_library: bool = True) -> Graph:
+    """The graph of a report's per-element and/or batched jaxpr, side by side.
+
+    ``fold_library=False`` draws the insides of ``jax.random`` functions and key
+    splitting instead of one node each.
+    """
     if which not in ("both", "elementwise", "batched"):
         raise ValueError(f"which must be 'both', 'elementwise' or 'batched', got {which!r}.")
-    b = _Builder(max_cluster_eqns, details)
+    b = _Builder(max_cluster_eqns, details, fold_library)
     views = []
     for view in ("elementwise", "batched"):
         if which in ("both", view):

@@ -106,15 +106,18 @@ def graph_to_dot(graph: Graph, name: str = "vmapviz") -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_dot(report: Any, which: str = "both", max_cluster_eqns: int = 50) -> str:
+def to_dot(report: Any, which: str = "both", max_cluster_eqns: int = 50,
+           fold_library: bool = True) -> str:
     """DOT text of a report's jaxprs: ``'elementwise'``, ``'batched'`` or ``'both'``.
 
     Args:
       report: a :class:`~vmapviz.inspection.Report` (``mapping.inspect(*args)``).
       which: which jaxpr to draw; ``'both'`` puts them side by side.
       max_cluster_eqns: sub-jaxprs with more equations collapse into one node.
+      fold_library: draw a ``jax.random`` call as one node (``normal(key)``) and a chain
+        of key splitting as one node (``split key``); False draws their insides.
     """
-    return graph_to_dot(report_graph(report, which, max_cluster_eqns))
+    return graph_to_dot(report_graph(report, which, max_cluster_eqns, fold_library=fold_library))
 
 
 
