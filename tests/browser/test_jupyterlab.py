@@ -254,6 +254,13 @@ def test_inspector_renders_and_reacts(server):
             expect(axes.locator(".vmapviz-lane-caption")).to_have_text("lane 2 of 4 (0 to 3)")
             expect(axes.locator(".vmapviz-lane-rows")).to_contain_text("[2] of f32[4]")
             assert "dark cell: lane 2" in axes.locator(".vmapviz-axis-svg svg").inner_html()
+            # The slider keeps its arrow keys (the notebook's shortcuts are suppressed).
+            slider = axes.locator("input.vmapviz-lane")
+            slider.focus()
+            page.keyboard.press("ArrowRight")
+            expect(axes).to_have_attribute("data-lane", "3")
+            page.keyboard.press("ArrowLeft")
+            expect(axes).to_have_attribute("data-lane", "2")
             widget.screenshot(path=str(ARTIFACTS / f"{app}_inspector_axes.png"))
 
             # Graph tab: an SVG graph whose nodes carry ids; clicking one shows its equation.

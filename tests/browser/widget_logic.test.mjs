@@ -9,6 +9,7 @@ import widget, {
   entryOptions,
   graphView,
   laneView,
+  sliderStep,
   nodeDetails,
   nodeIdOf,
   tabsFor,
@@ -137,4 +138,14 @@ test("entryOptions numbers the cache entries", () => {
     { value: "1", text: "1: f(f32[3])" },
   ]);
   assert.deepEqual(entryOptions(undefined), []);
+});
+
+test("sliderStep: arrows, pages, ends; other keys are left alone", () => {
+  assert.equal(sliderStep("2", "3", "ArrowRight"), 3);
+  assert.equal(sliderStep("3", "3", "ArrowRight"), 3);
+  assert.equal(sliderStep("0", "3", "ArrowLeft"), 0);
+  assert.equal(sliderStep("5", "99", "PageUp"), 15);
+  assert.equal(sliderStep("5", "99", "End"), 99);
+  assert.equal(sliderStep("5", "99", "Home"), 0);
+  assert.equal(sliderStep("5", "99", "a"), null);
 });

@@ -47,6 +47,20 @@ export function clampIndex(value, count) {
   return Math.min(Math.max(n, 0), count - 1);
 }
 
+/**
+ * A range slider's next value for a key: arrows step by one, PageUp / PageDown by ten,
+ * Home / End to the ends; null for any other key (the browser keeps it).
+ */
+export function sliderStep(value, max, key) {
+  const v = Math.floor(Number(value)) || 0;
+  const top = Math.max(Math.floor(Number(max)) || 0, 0);
+  const steps = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1, PageUp: 10, PageDown: -10 };
+  if (key === "Home") return 0;
+  if (key === "End") return top;
+  if (!(key in steps)) return null;
+  return Math.min(Math.max(v + steps[key], 0), top);
+}
+
 /** The entry shown: `entries[selected]`, clamped; null when there are none. */
 export function entryAt(entries, selected) {
   if (!Array.isArray(entries) || entries.length === 0) return null;
@@ -297,6 +311,22 @@ function explainPanel(entry) {
 
 function render({ model, el }) {
   const root = h("div", "vmapviz-widget");
+  // JupyterLab / Notebook 7 (Lumino) skip their keyboard shortcuts for events from inside
+  // an element with this attribute: the lane slider keeps its arrow keys.
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
+  // Some hosts (Notebook 7) still stop keys on their way down to the page, so the keys
+  // of a slider inside this widget are handled here first, before anything else sees them.
+  const onKey = (event) => {
+    const slider = event.target;
+    if (!root.contains(slider) || !slider.matches || !slider.matches("input[type=range]")) return;
+    const next = sliderStep(slider.value, slider.max, event.key);
+    if (next === null) return;
+    event.stopPropagation();
+    event.preventDefault();
+    slider.value = String(next);
+    slider.dispatchEvent(new Event("input", { bubbles: true }));
+  };
+  window.addEventListener("keydown", onKey, true);
   el.appendChild(root);
   let bound = [];
 
@@ -382,6 +412,7 @@ function render({ model, el }) {
   return () => {
     unbind();
     for (const name of redraw) model.off(name, draw);
+    window.removeEventListener("keydown", onKey, true);
   };
 }
 
