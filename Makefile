@@ -132,7 +132,7 @@ endif
 # compare stored outputs written on the pinned JAX). The oldest end is JAX_OLDEST on Python
 # 3.11; the newest is the newest JAX pip offers Python 3.12 (or 3.13), with brainstate beside
 # it. A missing interpreter is a clear skip with the install hint.
-JAX_OLDEST   := 0.8.0
+JAX_OLDEST   := 0.6.1
 BRAINSTATE   := 0.6.0
 COMPAT_TESTS := pytest hypothesis nbformat nbclient ipykernel
 find-python = $(firstword $(foreach v,$(1),$(shell command -v python$(v) 2>/dev/null) \

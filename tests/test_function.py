@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _jax_pin import ON_PIN, strip_params
 
 from vmapviz import LongTermState, ParamState, ShortTermState, State
 from vmapviz.transform import StatefulFunction, grad, jit
@@ -76,13 +77,16 @@ def test_cache_getters():
     assert sf.get_states_by_cache(key) == (st, p)
     assert sf.get_read_states_by_cache(key) == (st, p)
     assert sf.get_write_states_by_cache(key) == (st,)
-    assert str(sf.get_jaxpr_by_cache(key)) == (
+    expected = (
         "{ lambda ; a:f32[2] b:f32[2] c:f32[2]. let\n"
         "    d:f32[2] = mul a c\n"
         "    e:f32[2] = add b d\n"
         "    f:f32[] = reduce_sum[axes=(0,) out_sharding=None] e\n"
         "  in (f, e) }"
     )
+    text = str(sf.get_jaxpr_by_cache(key))
+    # parameters (``out_sharding=`` here) differ between JAX releases
+    assert text == expected if ON_PIN else strip_params(text) == strip_params(expected)
     with pytest.raises(KeyError, match="jit of step has no cached trace"):
         sf.get_jaxpr_by_cache(sf.get_arg_cache_key(jnp.ones(5)))
 

@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _jax_pin import ON_PIN, strip_params
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -622,6 +623,11 @@ def test_arg_cache_key():
     hash(k1)
 
 
+def _same_jaxpr_text(text: str, expected: str) -> None:
+    """Byte for byte on the pinned JAX; elsewhere without equation parameters."""
+    assert text == expected if ON_PIN else strip_params(text) == strip_params(expected)
+
+
 def test_jaxpr_by_cache_tutorial_3_5():
     s = State(jnp.array(1.0))
 
@@ -635,21 +641,21 @@ def test_jaxpr_by_cache_tutorial_3_5():
     f(test_input)
     key = f.get_arg_cache_key(test_input)
     jaxpr = f.get_jaxpr_by_cache(key)
-    assert str(jaxpr) == (
+    _same_jaxpr_text(str(jaxpr), (
         "{ lambda ; a:f32[2] b:f32[]. let\n"
         "    c:f32[] = convert_element_type[new_dtype=float32 weak_type=False] b\n"
         "    d:f32[2] = add a c\n"
         "    e:f32[2] = mul d 2.0:f32[]\n"
         "  in (e, d) }"
-    )
+    ))
     elementwise = f.get_elementwise_jaxpr_by_cache(key)
-    assert str(elementwise) == (
+    _same_jaxpr_text(str(elementwise), (
         "{ lambda ; a:f32[] b:f32[]. let\n"
         "    c:f32[] = convert_element_type[new_dtype=float32 weak_type=False] b\n"
         "    d:f32[] = add a c\n"
         "    e:f32[] = mul d 2.0:f32[]\n"
         "  in (e, d) }"
-    )
+    ))
     assert f.get_states_by_cache(key) == (s,)
     assert f.get_read_states_by_cache(key) == (s,)
     assert f.get_write_states_by_cache(key) == (s,)

@@ -11,6 +11,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import pytest
+from _jax_pin import ON_PIN
 
 import vmapviz
 from vmapviz import render, widgets
@@ -120,7 +121,12 @@ def test_graphs_of_both_views_with_tagged_nodes():
     assert sorted(graphs) == ["batched", "elementwise"]
     for view, prefix in (("elementwise", "e"), ("batched", "b")):
         g = graphs[view]
-        assert g["dot"] == render.to_dot(report, which=view)
+        graph = render._graph.report_graph(report, view)
+        assert g["dot"] == render.dot.graph_to_dot(graph, legend=False)
+        assert render.to_dot(report, which=view).startswith(g["dot"][:-2])  # + the legend
+        assert g["legend"] == render.dot.legend_lines(graph)
+        assert g["legend"][0].startswith("orange: carries the batch axis")
+        assert "legend" not in g["svg"] and "orange: carries" not in g["svg"]
         assert g["error"] is None
         assert g["svg"].startswith("<svg")
         tagged = re.findall(r'class="node" data-node="([^"]+)"', g["svg"])
@@ -133,11 +139,14 @@ def test_node_table_describes_each_equation():
     assert {k: v["kind"] for k, v in nodes.items()} == {
         "e1": "input", "e2": "input", "e3": "eqn", "e4": "eqn", "e5": "output", "e6": "output"}
     mul = nodes["e4"]
+    # the parameters are JAX's own for ``mul`` (``out_dtype`` since JAX 0.10, none before)
+    own = jax.make_jaxpr(lambda a: a * 2.0)(1.0).eqns[0].params
+    params = [["out_dtype", "None"]] if ON_PIN else [[k, str(v)] for k, v in sorted(own.items())]
     assert mul == {
         "id": "e4", "kind": "eqn", "label": "mul\n(_, 2.0)", "batched": True,
         "primitive": "mul", "equation": "a:f32[] = mul b 2.0:f32[]",
         "inputs": ["f32[]", "2.0"], "outputs": ["f32[]"],
-        "params": [["out_dtype", "None"]],
+        "params": params,
         "from": [["e3", "f32[]"]], "to": [["e5", "f32[]"]],
     }
     assert nodes["e1"]["label"] == "argument d\nf32[]"

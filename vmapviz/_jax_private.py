@@ -1,31 +1,48 @@
 """The one place vmapviz reaches into JAX internals (private modules, primitive parameters).
 
 Everything else in vmapviz uses public JAX (``jax``, ``jax.numpy``, ``jax.extend``).
-Each use, what it is for, and the JAX releases it was checked on:
+vmapviz supports JAX 0.6.1 to 0.12.0.1; every difference between those releases is
+handled here. Each use, what it is for, and the JAX releases it was checked on (the test
+suite passed on 0.6.1, 0.6.2, 0.7.2, 0.8.0, 0.9.1, 0.10.2, 0.11.2 and 0.12.0.1):
 
-==============================  =========================================  ============
-internal                        what for                                   checked on
-==============================  =========================================  ============
-``core.trace_ctx.trace``        the trace running now (State writes under  0.10.2
-                                an outer transform are refused)
-``core.EvalTrace``              "no transform is tracing"                  0.10.2
-``core.Tracer``                 is a value traced                          0.10.2
-``trace.new_arg``               a State read becomes a jaxpr input as it   0.10.2
-                                happens (``current_new_arg``)
-``core.ShapedArray``            avals of :class:`Abstract` values          0.10.2
-``array.ArrayImpl``             warm-path type check without an aval       0.10.2
-``interpreters.batching``       ``lane_axes``: jax.vmap's own batch dims   0.10.2
-``scan`` params ``num_consts``  loop layout (``scan_layout``)              0.10.2
+=================================  ========================================  ==============
+internal                           what for                                  checked on
+=================================  ========================================  ==============
+``core.trace_ctx.trace``           the trace running now (State writes        0.6.1-0.12.0.1
+                                   under an outer transform are refused)
+``core.EvalTrace``                 "no transform is tracing"                 0.6.1-0.12.0.1
+``core.Tracer``                    is a value traced                         0.6.1-0.12.0.1
+``trace.new_arg(aval,              a State read becomes a jaxpr input as it  0.6.1-0.12.0.1
+source_info=)``                    happens (``current_new_arg``); 0.6.0
+                                   takes no ``source_info``
+``core.ShapedArray``               avals of :class:`Abstract` values         0.6.1-0.12.0.1
+``array.ArrayImpl``                warm-path type check without an aval      0.6.1-0.12.0.1
+``interpreters.batching``          ``lane_axes``: jax.vmap's own batch dims  0.6.1-0.12.0.1
+``Primitive.get_bind_params``      ``lane_axes`` re-binds each equation:     0.6.1-0.12.0.1
+                                   ``(subfuns, params)`` up to 0.9.1,
+                                   ``params`` from 0.9.2 (``bind_params``)
+``jaxprs_in_params``               sub-jaxprs of an equation: in             0.6.1-0.12.0.1
+                                   ``jax.extend.core`` from 0.10, in
+                                   ``core`` before
+``scan`` params ``num_consts``     loop layout (``scan_layout``)             0.6.1-0.10.2
 ``num_carry`` ``jaxpr``
-``while`` params ``cond_jaxpr``  loop layout (``while_layout``)            0.10.2
+``scan`` params ``ft_in`` (a flat  the same from 0.11 (``ft_in`` packs       0.11.2-0.12.0.1
+tree) ``jaxpr``                    consts, carry, xs)
+``while`` params ``cond_jaxpr``    loop layout (``while_layout``)            0.6.1-0.12.0.1
 ``body_jaxpr`` ``*_nconsts``
-``cond`` param ``branches``     branch layout (``cond_branches``)          0.10.2
-collective params ``axes`` /    which axis a ``psum`` reduces              0.10.2
+``cond`` param ``branches``        branch layout (``cond_branches``)         0.6.1-0.12.0.1
+collective params ``axes`` /       which axis a ``psum`` reduces             0.6.1-0.12.0.1
 ``axis_name``
-call param ``name``             a ``jit``'s function name in graphs        0.10.2
-JAX file and function names     ``enclosing_transform`` names the outer    0.10.2
-                                transform in error messages
-==============================  =========================================  ============
+call param ``name``                a ``jit``'s function name in graphs (the  0.6.1-0.12.0.1
+                                   primitive is ``pjit`` before 0.7)
+JAX file and function names        ``enclosing_transform`` names the outer   0.6.1-0.12.0.1
+                                   transform in error messages
+=================================  ========================================  ==============
+
+Below 0.6.1 vmapviz does not run: JAX 0.6.0 has no ``jax.shard_map`` (only
+``jax.experimental.shard_map.shard_map``, with ``check_rep`` for ``check_vma``), which
+every mapping compares its ``mapping_fn`` against, and its ``new_arg`` takes no
+``source_info``.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ const entry = {
   axis_size: 4,
   lanes: [0, 1, 2, 3].map((i) => ({ lane: i, svg: `<svg>${i}</svg>`, rows: [["argument", "d", `[${i}]`, "-"]] })),
   graphs: {
-    elementwise: { svg: "<svg>e</svg>", dot: "digraph e {}", error: null, nodes: { e1: { id: "e1" } } },
+    elementwise: { svg: "<svg>e</svg>", dot: "digraph e {}", error: null, nodes: { e1: { id: "e1" } },
+                   legend: ["orange: batched", "x300"] },
     batched: { svg: null, dot: "digraph b {}", error: "no dot", nodes: {} },
   },
 };
@@ -81,6 +82,8 @@ test("laneView reaches every lane: others are drawn on request", () => {
 test("graphView picks the view, and shows DOT text when there is no SVG", () => {
   const e = graphView(entry, "elementwise");
   assert.equal(e.view, "elementwise");
+  assert.deepEqual(e.legend, ["orange: batched", "x300"]);
+  assert.deepEqual(graphView(entry, "batched").legend, []);
   assert.equal(e.hasSvg, true);
   const b = graphView(entry, "batched");
   assert.equal(b.view, "batched");

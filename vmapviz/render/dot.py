@@ -24,7 +24,7 @@ from ._escape import dot_escape
 from ._graph import report_graph
 from ._ir import Cluster, Graph
 
-__all__ = ["DotNotFoundError", "dot_escape", "graph_to_dot", "to_dot", "to_svg"]
+__all__ = ["DotNotFoundError", "dot_escape", "graph_to_dot", "legend_lines", "to_dot", "to_svg"]
 
 BATCH_COLOR = "#d95f02"
 
@@ -71,8 +71,9 @@ def _cluster_lines(graph: Graph, c: Cluster, depth: int) -> list[str]:
     return lines
 
 
-def graph_to_dot(graph: Graph, name: str = "vmapviz") -> str:
-    """Lower a :class:`~vmapviz.render._ir.Graph` to DOT text."""
+def graph_to_dot(graph: Graph, name: str = "vmapviz", legend: bool = True) -> str:
+    """Lower a :class:`~vmapviz.render._ir.Graph` to DOT text; ``legend=False`` leaves the
+    legend out (the widgets show :func:`legend_lines` as HTML beside the picture)."""
     lines = [
         f"digraph {name} {{",
         '  graph [rankdir=TB, fontname="Helvetica", fontsize=11, newrank=true];',
@@ -97,13 +98,18 @@ def graph_to_dot(graph: Graph, name: str = "vmapviz") -> str:
         if e.style != "solid":
             attrs.append(f"style={e.style}")
         lines.append(f"  {e.src} -> {e.dst} [{', '.join(attrs)}];")
-    key = ("orange: carries the batch axis (per-element jaxpr: varies by lane; "
-           "batched jaxpr: inputs and outputs mapped on an axis)")
-    legend = [key, *graph.notes]
-    text = "".join(dot_escape(line) + "\\l" for line in legend)
-    lines.append(f'  label="{text}"; labeljust=l;')
+    if legend:
+        text = "".join(dot_escape(line) + "\\l" for line in legend_lines(graph))
+        lines.append(f'  label="{text}"; labeljust=l;')
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def legend_lines(graph: Graph) -> list[str]:
+    """What the colours mean, then the graph's notes (what was folded or collapsed)."""
+    key = ("orange: carries the batch axis (per-element jaxpr: varies by lane; "
+           "batched jaxpr: inputs and outputs mapped on an axis)")
+    return [key, *graph.notes]
 
 
 def to_dot(report: Any, which: str = "both", max_cluster_eqns: int = 50,

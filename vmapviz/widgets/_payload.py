@@ -43,7 +43,7 @@ from ..inspection._groups import StateGroup, grouped_entries
 from ..render import _ir
 from ..render._escape import visible
 from ..render._graph import report_graph
-from ..render.dot import DotNotFoundError, graph_to_dot, to_svg
+from ..render.dot import DotNotFoundError, graph_to_dot, legend_lines, to_svg
 from ..render.svg import axis_svg
 
 __all__ = [
@@ -179,17 +179,19 @@ def tag_svg_nodes(svg: str) -> str:
 
 
 def graph_payload(report: Any, which: str, max_cluster_eqns: int = 50) -> dict:
-    """One graph view: ``svg`` (None when Graphviz is missing), ``dot``, ``error``, ``nodes``.
+    """One graph view: ``svg`` (None when Graphviz is missing), ``dot``, ``error``, ``nodes``,
+    ``legend`` (what the colours mean and what was folded, shown as HTML).
 
     The graph is built once; its DOT, SVG and node table are three lowerings of it.
     """
     graph = report_graph(report, which, max_cluster_eqns, details=True)
-    dot = graph_to_dot(graph)
+    dot = graph_to_dot(graph, legend=False)  # the legend is shown as HTML beside it
     try:
         svg, error = tag_svg_nodes(to_svg(dot)), None
     except DotNotFoundError as exc:
         svg, error = None, str(exc)
-    return {"which": which, "svg": svg, "dot": dot, "error": error, "nodes": node_table(graph)}
+    return {"which": which, "svg": svg, "dot": dot, "error": error, "nodes": node_table(graph),
+            "legend": legend_lines(graph)}
 
 
 # ------------------------------------------------------------------ entries

@@ -162,7 +162,8 @@ def _graph_html(entry: dict, view: str) -> list[str]:
     else:
         out += [f"<p>{html_escape(g['error'] or '')}</p>",
                 f"<pre>{html_escape(g['dot'])}</pre>"]
-    return out
+    legend = "".join(f"<li>{html_escape(line)}</li>" for line in g.get("legend", ()))
+    return out + ([f"<ul>{legend}</ul>"] if legend else [])
 
 
 class StateTable(_ReportWidget):

@@ -108,6 +108,7 @@ export function graphView(entry, view) {
     dot: g.dot || "",
     error: g.error || "",
     nodes: g.nodes || {},
+    legend: Array.isArray(g.legend) ? g.legend : [],
   };
 }
 
@@ -255,7 +256,9 @@ function graphPanel(model, entry) {
   }
   bar.appendChild(h("span", "vmapviz-hint", "click a node to see its equation"));
   const body = panel.appendChild(h("div", "vmapviz-graph-body"));
-  const svgHost = body.appendChild(h("div", "vmapviz-svg vmapviz-graph-svg"));
+  const column = body.appendChild(h("div", "vmapviz-graph-column"));
+  const svgHost = column.appendChild(h("div", "vmapviz-svg vmapviz-graph-svg"));
+  const legend = column.appendChild(h("ul", "vmapviz-legend"));
   const info = body.appendChild(h("div", "vmapviz-node-info"));
 
   function drawNode() {
@@ -281,6 +284,7 @@ function graphPanel(model, entry) {
       buttons[v].classList.toggle("vmapviz-active", g !== null && g.view === v);
       buttons[v].setAttribute("aria-pressed", String(g !== null && g.view === v));
     }
+    legend.replaceChildren(...((g && g.legend) || []).map((line) => h("li", "", line)));
     if (g === null) {
       svgHost.replaceChildren(h("p", "vmapviz-hint", "No graph."));
     } else if (g.hasSvg) {
