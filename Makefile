@@ -138,7 +138,7 @@ COMPAT_TESTS := pytest hypothesis nbformat nbclient ipykernel
 find-python = $(firstword $(foreach v,$(1),$(shell command -v python$(v) 2>/dev/null) \
               $(wildcard $(HOME)/.pyenv/versions/$(v).*/bin/python)))
 PY_OLDEST    := $(call find-python,3.11)
-PY_NEWEST    := $(call find-python,3.13 3.12)
+PY_NEWEST    := $(call find-python,3.12 3.13)
 
 test-compat:
 	@$(MAKE) --no-print-directory compat-run NAME=oldest PY="$(PY_OLDEST)" WANT=3.11 \
