@@ -135,8 +135,11 @@ endif
 JAX_OLDEST   := 0.6.1
 BRAINSTATE   := 0.6.0
 COMPAT_TESTS := pytest hypothesis nbformat nbclient ipykernel
-find-python = $(firstword $(foreach v,$(1),$(shell command -v python$(v) 2>/dev/null) \
-              $(wildcard $(HOME)/.pyenv/versions/$(v).*/bin/python)))
+# The first interpreter of the given versions that really runs (a pyenv shim for a version
+# that is installed but not enabled does not).
+find-python = $(firstword $(foreach v,$(1),$(shell for p in \
+              $(HOME)/.pyenv/versions/$(v).*/bin/python "$$(command -v python$(v))"; do \
+              [ -n "$$p" ] && "$$p" -c "" 2>/dev/null && { echo "$$p"; break; }; done)))
 PY_OLDEST    := $(call find-python,3.11)
 PY_NEWEST    := $(call find-python,3.12 3.13)
 
@@ -161,7 +164,8 @@ compat-run:
 	$$venv/bin/python -m pip install -q -e . ; \
 	$$venv/bin/python -c 'import sys, jax; print("==> [test-compat $(NAME)] Python", sys.version.split()[0], "jax", jax.__version__, "jaxlib", __import__("jaxlib").__version__)'; \
 	$$venv/bin/python -c 'import importlib.util as u; print("==> [test-compat $(NAME)] brainstate", __import__("brainstate").__version__ if u.find_spec("brainstate") else "not installed")'; \
-	$$venv/bin/python -m pytest -p no:cacheprovider --deselect tests/browser -q
+	$$venv/bin/python -m pytest -p no:cacheprovider --deselect tests/browser \
+		-o addopts="--doctest-modules -q"
 
 # ---------------------------------------------------------------- packaging
 
