@@ -1,5 +1,6 @@
 """Renderers: tables, axis diagrams, jaxpr graphs, escaping, and the missing-`dot` error."""
 
+import re
 import shutil
 import xml.etree.ElementTree as ET
 
@@ -252,3 +253,20 @@ def test_random_plumbing_folds_into_nodes_named_for_what_they_do():
     assert kept and any(e.src == ids["split key"] and e.dst == kept[0].id for e in graph.edges)
     inside = render._graph.report_graph(report, "elementwise", fold_library=False)
     assert "erf_inv" in [n.label.splitlines()[0] for n in inside.nodes]
+
+
+@pytest.mark.parametrize("lane", [0, 5, 6, 12, 14, 15])
+def test_the_selected_lane_is_drawn_even_past_the_ellipsis(lane):
+    report = vmap2(lambda x: x * 2).inspect(jnp.arange(16.0))
+    svg = render.axis_svg(report, lane=lane)
+    assert f"dark cell: lane {lane}" in svg
+    from vmapviz.render.svg import FILL, shown_indices
+
+    shown = shown_indices(16, lane)
+    assert lane in shown and len(shown) <= 8
+    # the argument's row: exactly one dark cell, at the lane's place among the cells drawn
+    first_row = svg.split("argument x")[1].split("one lane")[0]
+    fills = re.findall(r'<rect x="\d+" y="\d+" width="18" height="18" fill="(#[0-9a-f]+)"',
+                       first_row)
+    assert fills.count(FILL["lane"]) == 1
+    assert fills.index(FILL["lane"]) == shown.index(lane)

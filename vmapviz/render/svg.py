@@ -68,19 +68,35 @@ def _grid_size(view: ArrayView | None) -> tuple[int, int]:
     dims = [view.shape[a] for a in axes]
     rows = _counts(dims[0]) if len(dims) == 2 else 1
     cols = _counts(dims[-1]) if dims else 1
-    return cols * CELL, rows * CELL
+    return cols * CELL, rows * CELL  # shown_indices never draws more than MAX_CELLS
 
 
-def _cell_fill(view: ArrayView, role: str, index: dict[int, int], lane: int) -> str:
+def shown_indices(n: int, lane: int | None = None) -> list[int | None]:
+    """The indices drawn along an axis of size ``n``, at most :data:`MAX_CELLS` cells; None
+    marks an ellipsis cell. A long axis shows its first indices and its last one; the
+    batch axis also shows the selected ``lane`` wherever it is (``0-3, ..., 12, ..., 15``).
+
+    >>> shown_indices(16, lane=12)
+    [0, 1, 2, 3, None, 12, None, 15]
+    >>> shown_indices(16)
+    [0, 1, 2, 3, 4, 5, None, 15]
+    """
+    if n <= MAX_CELLS:
+        return list(range(n))
+    head = MAX_CELLS - 2
+    if lane is None or lane < head or lane == n - 1:
+        return [*range(head), None, n - 1]
+    head -= 2
+    return [*range(head), None, lane, *([None] if lane < n - 2 else []), n - 1]
+
+
+def _cell_fill(view: ArrayView, role: str, index: dict[int, int | None], lane: int) -> str:
     if role == "lane":
         return FILL["one"]
     if view.batch_axis is None:
         return FILL["broadcast"] if role == "broadcast" else FILL["plain"]
     i = index.get(view.batch_axis)
-    if i is None:  # the batch axis is not drawn (cannot happen by _drawn_axes)
-        return FILL["batch"]
-    shown = min(lane, _counts(view.shape[view.batch_axis]) - 1)
-    return FILL["lane"] if i == shown else FILL["batch"]
+    return FILL["lane"] if i == lane else FILL["batch"]
 
 
 def _array(view: ArrayView, x: int, y: int, role: str, lane: int) -> list[str]:
@@ -89,22 +105,23 @@ def _array(view: ArrayView, x: int, y: int, role: str, lane: int) -> list[str]:
     out = [_text(x, y - 6, view.type if role != "lane" else f"one lane: {view.type}", "t")]
     rows_axis = axes[0] if len(axes) == 2 else None
     cols_axis = axes[-1] if axes else None
-    n_rows = _counts(view.shape[rows_axis]) if rows_axis is not None else 1
-    n_cols = _counts(view.shape[cols_axis]) if cols_axis is not None else 1
-    for r in range(n_rows):
-        for c in range(n_cols):
-            index = {}
-            if rows_axis is not None:
-                index[rows_axis] = r
-            if cols_axis is not None:
-                index[cols_axis] = c
-            fill = _cell_fill(view, role, index, lane)
+
+    def along(a):
+        if a is None:
+            return [None]
+        return shown_indices(view.shape[a], lane if a == view.batch_axis else None)
+
+    rows, cols = along(rows_axis), along(cols_axis)
+    n_rows = len(rows)
+    for r, ri in enumerate(rows):
+        for c, ci in enumerate(cols):
+            index = {a: i for a, i in ((rows_axis, ri), (cols_axis, ci)) if a is not None}
+            gap = any(i is None for i in index.values())
+            fill = FILL["plain"] if gap else _cell_fill(view, role, index, lane)
             cx, cy = x + c * CELL, y + r * CELL
             out.append(f'<rect x="{cx}" y="{cy}" width="{CELL}" height="{CELL}" '
                        f'fill="{fill}" stroke="#636363"/>')
-            cut = [a for a, i in index.items() if i == MAX_CELLS - 1
-                   and view.shape[a] > MAX_CELLS]
-            if cut:
+            if gap:
                 out.append(_text(cx + CELL // 2, cy + 13, "...", "s", "middle"))
     y_cap = y + n_rows * CELL + 13
     for a, where in ((rows_axis, "rows"), (cols_axis, "cols")):
