@@ -270,3 +270,19 @@ def test_the_selected_lane_is_drawn_even_past_the_ellipsis(lane):
                        first_row)
     assert fills.count(FILL["lane"]) == 1
     assert fills.index(FILL["lane"]) == shown.index(lane)
+
+
+def test_axis_svg_can_show_another_axis_such_as_time():
+    from vmapviz.examples import real
+
+    mapping, args, _ = real.lif_population(neurons=6, steps=10, trials=3)
+    report = mapping.inspect(*args)
+    default = render.axis_svg(report)
+    assert "not drawn: axis 1: 10" in default  # time is hidden by default
+    timed = render.axis_svg(report, other_axis=-2)
+    assert "axis 1 (cols): 10" in timed and "not drawn: axis 2: 6" in timed
+    lane_view = _ir.axis_diagram(report, other_axis=-2).rows[0].arrays[1]
+    assert lane_view.shape == (10, 6) and lane_view.show == 0  # one lane: time is axis 0
+    assert render.axis_svg(report) == default, "the default view is unchanged"
+    with pytest.raises(ValueError, match="counts from the end"):
+        _ir.axis_diagram(report, other_axis=1)

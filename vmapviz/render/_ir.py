@@ -128,6 +128,8 @@ class ArrayView:
     type: str
     shape: tuple[int, ...]
     batch_axis: int | None
+    #: the other axis to draw beside the batch axis (default: the last one that is not it)
+    show: int | None = dataclasses.field(default=None, repr=False)
 
 
 @_frozen
@@ -209,8 +211,21 @@ def _state_row(e: Any, lane: ArrayView, written: Any, size: int) -> AxisRow:
                    words.diagram_out(e))
 
 
-def axis_diagram(report: Any, lane: int = 0) -> AxisDiagram:
-    """The axis diagram of a report; ``lane`` is the lane to highlight."""
+def _with_axis(view: ArrayView | None, other_axis: int) -> ArrayView | None:
+    """``view`` drawing axis ``other_axis`` (counted from the end) beside its batch axis."""
+    if view is None or not -len(view.shape) <= other_axis < 0:
+        return view
+    show = len(view.shape) + other_axis
+    return view if show == view.batch_axis else dataclasses.replace(view, show=show)
+
+
+def axis_diagram(report: Any, lane: int = 0, other_axis: int | None = None) -> AxisDiagram:
+    """The axis diagram of a report; ``lane`` is the lane to highlight.
+
+    ``other_axis`` (negative: counted from the end, so the same axis in the whole array
+    and in one lane, e.g. -2 for time in ``f32[trials, time, neurons]``) is drawn beside
+    the batch axis of every array that has it, instead of the last axis.
+    """
     axes = report.axes
     if not 0 <= lane < max(axes.axis_size, 1):
         raise ValueError(f"lane must be in [0, {axes.axis_size}), got {lane}.")
@@ -234,6 +249,11 @@ def axis_diagram(report: Any, lane: int = 0) -> AxisDiagram:
                  tuple(words.key_text(x) for x in k.lane_keys), words.key_text(k.key_after))
         for k in keys
     )
+    if other_axis is not None:
+        if other_axis >= 0:
+            raise ValueError(f"other_axis counts from the end: -1, -2, ...; got {other_axis}.")
+        rows = [dataclasses.replace(r, arrays=tuple(_with_axis(v, other_axis) for v in r.arrays))
+                for r in rows]
     return AxisDiagram(words.title(axes), axes.axis_size, lane, tuple(rows), splits)
 
 

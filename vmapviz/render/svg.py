@@ -46,11 +46,14 @@ def _text(x: int, y: int, s: str, cls: str = "t", anchor: str = "start") -> str:
 
 
 def _drawn_axes(view: ArrayView) -> tuple[int, ...]:
-    """At most two axes to draw as (rows, cols); the batch axis is always one of them."""
+    """At most two axes to draw as (rows, cols); the batch axis is always one of them, the
+    other is ``view.show`` when set, else the last axis that is not the batch axis."""
     rank = len(view.shape)
     if rank <= 2:
         return tuple(range(rank))
     b = view.batch_axis
+    if view.show is not None:
+        return tuple(sorted({view.show, b if b is not None else rank - 1}))
     if b is None:
         return (rank - 2, rank - 1)
     other = rank - 1 if b != rank - 1 else rank - 2
@@ -236,6 +239,7 @@ def diagram_svg(diagram: AxisDiagram) -> str:
     return "\n".join([head, _style(pid), *_defs(pid), *body, "</svg>"]) + "\n"
 
 
-def axis_svg(report: Any, lane: int = 0) -> str:
-    """The axis diagram of a report as SVG, with lane ``lane`` highlighted."""
-    return diagram_svg(axis_diagram(report, lane))
+def axis_svg(report: Any, lane: int = 0, other_axis: int | None = None) -> str:
+    """The axis diagram of a report as SVG, with lane ``lane`` highlighted; ``other_axis``
+    (counted from the end) picks the axis drawn beside the batch axis, such as time."""
+    return diagram_svg(axis_diagram(report, lane, other_axis))
