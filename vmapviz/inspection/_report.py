@@ -26,6 +26,7 @@ from .. import records as rec
 from ..transform import _plan_records
 from ..transform._hooks import observe
 from . import words
+from ._groups import grouped_entries
 
 __all__ = ["Report", "inspect_call"]
 
@@ -78,6 +79,12 @@ class Report:
     def elementwise_batched(self) -> tuple[bool, ...]:
         """One bool per per-element jaxpr input: does it vary by lane."""
         return self.flags["elementwise"].invars
+
+    @functools.cached_property
+    def grouped(self) -> tuple:
+        """The axis entries with alike States folded into groups (``_groups``), made once
+        for every view of this report."""
+        return tuple(grouped_entries(self))
 
     @functools.cached_property
     def value_axes(self) -> tuple:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..records import AxisRecord, Change, Difference, Kind, Rule
-from ._groups import StateGroup, grouped_entries
+from ._groups import StateGroup
 
 __all__ = [
     "axis_text",
@@ -331,7 +331,7 @@ def explain_lines(report: Any) -> list[str]:
     state_types = {s.label: s.type for s in report.discovery.states}
     lines = [f"{title(axes)}: {cache_line(report.cache)}"]
     warnings: list[str] = []
-    grouped = grouped_entries(report)
+    grouped = report.grouped
     for kind, heading in _GROUPS:
         items = [g for g in grouped if (g.first if isinstance(g, StateGroup) else g).kind == kind]
         if items:

@@ -23,7 +23,7 @@ import dataclasses
 from typing import Any
 
 from ..inspection import words
-from ..inspection._groups import StateGroup, grouped_entries
+from ..inspection._groups import StateGroup
 from ..records import Kind, Rule
 
 __all__ = [
@@ -62,7 +62,7 @@ def state_table(report: Any) -> Table:
     """One row per State (alike States grouped into one row): label, type, shape and
     dtype, read/written, batch axis, reason."""
     entries = {e.label: e for e in report.axes.of(Kind.STATE)}
-    groups = {m.label: g for g in grouped_entries(report) if isinstance(g, StateGroup)
+    groups = {m.label: g for g in report.grouped if isinstance(g, StateGroup)
               for m in g.members}
     n = report.axes.axis_size
     rows = []
@@ -231,7 +231,7 @@ def axis_diagram(report: Any, lane: int = 0, other_axis: int | None = None) -> A
         raise ValueError(f"lane must be in [0, {axes.axis_size}), got {lane}.")
     written = {w.label: w for w in report.write_back.entries}
     rows = []
-    for item in grouped_entries(report):
+    for item in report.grouped:
         e = item.first if isinstance(item, StateGroup) else item
         one_lane = ArrayView("one lane", e.lane_type, e.lane_shape, None)
         if e.kind is Kind.ARGUMENT:

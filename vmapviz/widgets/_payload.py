@@ -39,7 +39,7 @@ import re
 from typing import Any
 
 from ..inspection import words
-from ..inspection._groups import StateGroup, grouped_entries
+from ..inspection._groups import StateGroup
 from ..render import _ir
 from ..render._escape import visible
 from ..render._graph import report_graph
@@ -107,7 +107,7 @@ def lane_rows(report: Any, lane: int) -> list[list[str]]:
     keys = {k.label: k for k in report.keys.entries} if report.keys is not None else {}
     written = {w.label: w for w in report.write_back.entries}
     rows = []
-    for item in grouped_entries(report):
+    for item in report.grouped:
         e = item.first if isinstance(item, StateGroup) else item
         label = item.label if isinstance(item, StateGroup) else e.label
         rows.append([e.kind, label, *words.lane_texts(e, lane, keys.get(e.label),
