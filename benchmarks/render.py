@@ -16,6 +16,7 @@ ratio of each to the trace time (target: DOT <= 1x trace). The model is
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import statistics
 import time
@@ -90,19 +91,23 @@ def model_row(name: str, example) -> str:
     mapping, args, kwargs = example.build()  # fresh States: inspect() traces anew
     report, inspect = timed(lambda: mapping.inspect(*args, **kwargs))
     dots, dot = timed(lambda: [to_dot(report, which=w) for w in ("elementwise", "batched")])
-    layout = "no dot"
+    layout = unfolded = "no dot"
     if shutil.which("dot"):
         layout = f"{timed(lambda: [to_svg(d) for d in dots])[1]:6.2f}s"
+        # what unticking "fold repeated blocks" costs: the per-element graph drawn whole
+        whole = to_dot(report, which="elementwise", fold_repeats=False)
+        nodes = len(re.findall(r"^\s*\w+ \[label=", whole, flags=re.MULTILINE))
+        unfolded = f"{timed(lambda: to_svg(whole, timeout=600))[1]:6.2f}s/{nodes}"
     inspector, build = timed(lambda: widgets.Inspector([report]))
     size = len(json.dumps(inspector.entries))
     return (f"{name:16s} {first:9.2f}s {inspect / first:7.2f}x {dot / first:6.2f}x "
-            f"{layout:>8s} {build / first:9.2f}x {size / 1e6:6.2f}MB")
+            f"{layout:>8s} {build / first:9.2f}x {size / 1e6:6.2f}MB {unfolded:>13s}")
 
 
 def catalogue() -> None:
     """Part 1: one row per real-size model."""
     print(f"{'model':16s} {'first call':>10s} {'inspect':>8s} {'DOT':>7s} {'layout':>8s} "
-          f"{'Inspector':>10s} {'state':>8s}")
+          f"{'Inspector':>10s} {'state':>8s} {'unfolded/nodes':>14s}")
     for name, example in examples.MODELS.items():
         print(model_row(name, example))
 

@@ -4,11 +4,19 @@ import assert from "node:assert/strict";
 import test from "node:test";
 
 import widget, {
+  DEFAULT_OPTIONS,
   clampIndex,
   entryAt,
   entryOptions,
   graphView,
   laneView,
+  normalOptions,
+  otherAxisChoices,
+  sameOptions,
+  searchNodes,
+  svgLengthPx,
+  toggleOptions,
+  zoomStep,
   sliderStep,
   nodeDetails,
   nodeIdOf,
@@ -151,4 +159,75 @@ test("sliderStep: arrows, pages, ends; other keys are left alone", () => {
   assert.equal(sliderStep("5", "99", "End"), 99);
   assert.equal(sliderStep("5", "99", "Home"), 0);
   assert.equal(sliderStep("5", "99", "a"), null);
+});
+
+test("laneView with another axis beside the batch axis waits for the kernel's drawing", () => {
+  const asked = laneView(entry, 1, {}, -2);
+  assert.equal(asked.pending, true, "precomputed lanes show the last axis only");
+  const drawn = { label: entry.label, lane: 1, other_axis: -2, svg: "<svg>t</svg>", rows: [] };
+  assert.equal(laneView(entry, 1, drawn, -2).svg, "<svg>t</svg>");
+  assert.equal(laneView(entry, 1, drawn, -3).pending, true);
+  assert.equal(laneView(entry, 1, drawn, null).svg, "<svg>1</svg>");
+  assert.equal(laneView(entry, 1, { ...drawn, other_axis: null }, undefined).svg, "<svg>1</svg>");
+});
+
+test("otherAxisChoices: the last axis, then -2 down to the deepest rank", () => {
+  assert.deepEqual(otherAxisChoices(3), [[null, "last axis"], [-2, "axis -2"], [-3, "axis -3"]]);
+  assert.deepEqual(otherAxisChoices(1), [[null, "last axis"]]);
+  assert.deepEqual(otherAxisChoices(undefined), [[null, "last axis"]]);
+});
+
+test("graph options: normalised, compared, and toggled by clicks", () => {
+  assert.deepEqual(normalOptions({}), DEFAULT_OPTIONS);
+  assert.deepEqual(normalOptions({ expand: ["3", "1", "3"] }).expand, ["1", "3"]);
+  assert.ok(sameOptions({ expand: [] }, undefined));
+  assert.ok(!sameOptions({ group_states: true }, {}));
+  const open = toggleOptions({}, ["expand", "0/0/5"]);
+  assert.deepEqual(open.expand, ["0/0/5"]);
+  assert.deepEqual(toggleOptions(open, ["collapse", "0/0/5"]).expand, [], "undoes the expand");
+  const shut = toggleOptions({}, ["collapse", "0"]);
+  assert.deepEqual(shut.collapse, ["0"]);
+  assert.deepEqual(toggleOptions(shut, ["expand", "0"]).collapse, [], "undoes the collapse");
+  assert.deepEqual(toggleOptions({}, ["unfold", "4"]).expand, ["4"]);
+  assert.deepEqual(toggleOptions({ expand: ["2"] }, "nonsense").expand, ["2"]);
+});
+
+test("graphView waits for a graph drawn with other options, then shows it", () => {
+  const options = { expand: ["0"] };
+  assert.equal(graphView(entry, "elementwise", {}, DEFAULT_OPTIONS).pending, false);
+  const waiting = graphView(entry, "elementwise", {}, options);
+  assert.equal(waiting.pending, true);
+  const drawn = { label: entry.label, view: "elementwise", options: normalOptions(options),
+                  svg: "<svg>open</svg>", nodes: { e1: { id: "e1" }, e2: { id: "e2" } },
+                  clusters: { ec1: { label: "scan", toggle: ["collapse", "0"] } } };
+  const g = graphView(entry, "elementwise", drawn, options);
+  assert.equal(g.pending, false);
+  assert.equal(g.svg, "<svg>open</svg>");
+  assert.deepEqual(Object.keys(g.clusters), ["ec1"]);
+  assert.equal(graphView(entry, "elementwise", drawn, { expand: ["1"] }).pending, true);
+  assert.equal(graphView(entry, "elementwise", { ...drawn, label: "x" }, options).pending, true);
+});
+
+test("searchNodes finds States and variables by label or equation, in drawing order", () => {
+  const nodes = {
+    e10: { id: "e10", label: "layers.3.W\nf32[16,16]" },
+    e2: { id: "e2", label: "dot_general", equation: "c:f32[16] = dot_general a b" },
+    e1: { id: "e1", label: "layers.0.W\nf32[16,16]" },
+  };
+  assert.deepEqual(searchNodes(nodes, "LAYERS"), ["e1", "e10"]);
+  assert.deepEqual(searchNodes(nodes, "c:f32"), ["e2"]);
+  assert.deepEqual(searchNodes(nodes, "  "), []);
+  assert.deepEqual(searchNodes(nodes, "nothing"), []);
+});
+
+test("zoomStep walks the zoom levels; svgLengthPx reads Graphviz sizes", () => {
+  assert.equal(zoomStep(1, 1), 1.25);
+  assert.equal(zoomStep(1, -1), 0.8);
+  assert.equal(zoomStep(0.9, 1), 1);
+  assert.equal(zoomStep(4, 1), 4);
+  assert.equal(zoomStep(0.1, -1), 0.1);
+  assert.equal(svgLengthPx("918pt"), 1224);
+  assert.equal(svgLengthPx("300px"), 300);
+  assert.equal(svgLengthPx("300"), 300);
+  assert.equal(svgLengthPx("100%"), 0);
 });

@@ -34,6 +34,8 @@ from ..inspection._groups import state_pattern
 from ..records import EqnFlags, JaxprFlags
 from ._fold import repeated_runs
 from ._ir import Cluster, Edge, Graph, Node, NodeInfo
+from ._options import GraphOptions
+from ._state_groups import group_by_state
 
 __all__ = ["graph_of_jaxpr", "io_labels", "report_graph"]
 
@@ -112,6 +114,11 @@ def _value_text(v: Any) -> str:
     return "?" if aval is None else _short(aval)
 
 
+def _names(eqn: Any) -> tuple[str, ...]:
+    """What ``expand`` / ``collapse`` may call an equation besides its path."""
+    return (eqn.primitive.name, eqn_header(eqn))
+
+
 def _node_info(eqn: Any) -> NodeInfo:
     return NodeInfo(
         primitive=eqn.primitive.name, equation=_clean(str(eqn)),
@@ -141,11 +148,13 @@ def _same_arity(eqn: Any, sub: Any) -> bool:
 
 
 class _Builder:
-    def __init__(self, max_cluster_eqns: int, details: bool = False, fold_library: bool = True):
-        self.max = max_cluster_eqns
+    def __init__(self, options: GraphOptions, details: bool = False):
+        self.opts = options
+        self.max = options.max_cluster_eqns
         self.details = details
-        self.fold_library = fold_library
+        self.fold_library = options.fold_library
         self.plumbing: set[str] = set()  # nodes standing for a chain of key-only equations
+        self.open_keys: set = set()  # key values of a chain drawn open on request
         self.nodes: list[Node] = []
         self.edges: list[Edge] = []
         self.notes: list[str] = []
@@ -155,10 +164,10 @@ class _Builder:
         self.folded: set = set()  # Vars read only by repetitions that are not drawn
 
     def node(self, prefix: str, label: str, kind: str, batched: bool = False,
-             info: NodeInfo | None = None) -> str:
+             info: NodeInfo | None = None, toggle: tuple[str, str] | None = None) -> str:
         self.count += 1
         nid = f"{prefix}{self.count}"
-        self.nodes.append(Node(nid, label, kind, batched, info))
+        self.nodes.append(Node(nid, label, kind, batched, info, toggle))
         return nid
 
     def cluster_id(self, prefix: str) -> str:
@@ -188,27 +197,29 @@ class _Builder:
         return texts if any_lit else []
 
     def body(self, jaxpr: Any, flags: JaxprFlags, prefix: str, src: dict,
-             env: dict) -> tuple[list, list]:
+             env: dict, where: str = "") -> tuple[list, list]:
         """Draw ``jaxpr``'s equations; ``src`` maps each bound Var to its producer and
         ``env`` each Var to its batched flag (inputs given, equations added here). In a
-        long jaxpr a block repeated back to back is drawn once, in a cluster ``x reps``."""
+        long jaxpr a block repeated back to back is drawn once, in a cluster ``x reps``.
+        ``where`` is the path of this jaxpr (``''`` at the top, ``'3/0/'`` inside)."""
         members: list[str] = []
         clusters: list[Cluster] = []
-        runs = {start: (p, reps) for start, p, reps in self._runs(jaxpr)}
+        runs = {start: (p, reps) for start, p, reps in self._runs(jaxpr, where)}
         fold: tuple[int, int, int, list, list] | None = None  # start, period, reps, drawn
         for i, eqn in enumerate(jaxpr.eqns):
             eflags = _eqn_flags(flags, i, len(eqn.outvars))
             env.update(zip(eqn.outvars, eflags.outs))
             if i in runs:
                 fold = (i, *runs[i], [], [])
+            path = f"{where}{i}"
             if fold is None:
-                self._draw(eqn, eflags, prefix, src, env, members, clusters)
+                self._draw(eqn, eflags, prefix, src, env, members, clusters, path)
                 continue
             start, period, reps, f_members, f_clusters = fold
             if i < start + period:  # the block drawn for all its repetitions
-                self._draw(eqn, eflags, prefix, src, env, f_members, f_clusters)
+                self._draw(eqn, eflags, prefix, src, env, f_members, f_clusters, path)
                 if i == start + period - 1:
-                    clusters.append(self._fold_cluster(jaxpr, fold, prefix))
+                    clusters.append(self._fold_cluster(fold, prefix, f"{where}{start}"))
             else:  # a later repetition: its values come from the drawn block's nodes
                 twin = jaxpr.eqns[start + (i - start) % period]
                 for v, t in zip(eqn.outvars, twin.outvars):
@@ -219,46 +230,68 @@ class _Builder:
                 fold = None
         return members, clusters
 
-    def _draw(self, eqn, eflags: EqnFlags, prefix, src, env, members, clusters) -> None:
+    def _draw(self, eqn, eflags: EqnFlags, prefix, src, env, members, clusters,
+              path: str) -> None:
         """Draw one equation: a node, a collapsed node, or its sub-jaxprs as clusters."""
-        if self.fold_library and self._library(eqn, eflags, prefix, src, env, members):
-            return
+        names = _names(eqn)
+        if self.fold_library:
+            if self._library(eqn, eflags, prefix, src, env, members, path, names):
+                return
+            if random_call_name(eqn) is not None:  # a random call asked open: all its insides
+                self.fold_library = False
+                try:
+                    self._draw(eqn, eflags, prefix, src, env, members, clusters, path)
+                finally:
+                    self.fold_library = True
+                return
         subs = sub_jaxprs(eqn.params)
         hidden = sum(self.size(s) for _, s in subs)
-        if subs and hidden > self.max:
-            nid = self._collapsed(eqn, prefix, hidden, src, env, eflags)
+        asked = self.opts.closes(path, names)
+        if subs and (asked or (hidden > self.max and not self.opts.opens(path, names))):
+            nid = self._collapsed(eqn, prefix, hidden, src, env, eflags, path, asked)
             members.append(nid)
         elif len(subs) == 1 and _same_arity(eqn, subs[0][1]):
-            clusters.append(self._inline(eqn, subs[0][1], _sub_flags(eflags, 0), prefix, src))
+            clusters.append(self._inline(eqn, subs[0][1], _sub_flags(eflags, 0), prefix, src,
+                                         path))
             return
         else:
             nid = self._eqn(eqn, prefix, src, env, eflags)
             if subs:
-                inner = [self._sub_cluster(name, s, _sub_flags(eflags, j), nid, prefix)
+                inner = [self._sub_cluster(name, s, _sub_flags(eflags, j), nid, prefix,
+                                           f"{path}/{j}/")
                          for j, (name, s) in enumerate(subs)]
                 clusters.append(Cluster(self.cluster_id(prefix), eqn_header(eqn), (nid,),
-                                        tuple(inner)))
+                                        tuple(inner), ("collapse", path)))
             else:
                 members.append(nid)
         for v in eqn.outvars:
             src[v] = nid
 
-    def _library(self, eqn, eflags: EqnFlags, prefix, src, env, members) -> bool:
+    def _library(self, eqn, eflags: EqnFlags, prefix, src, env, members, path,
+                 names) -> bool:
         """Random-number plumbing as one node named for what it does: a call of a
         ``jax.random`` function (``normal(key)``), or a chain of equations on keys only
-        (``split key``). False when ``eqn`` is neither."""
+        (``split key``). False when ``eqn`` is neither, or when it continues a chain
+        drawn open."""
         ins = [v for v in eqn.invars if not isinstance(v, jex.core.Literal)]
         name = random_call_name(eqn)
         if name is not None:
-            nid = self.node(prefix, f"{name}(key)", "collapsed", any(eflags.outs),
-                            self._info(eqn))
+            label = f"{name}(key)"
+            if self.opts.opens(path, (*names, label, name)):
+                return False
+            nid = self.node(prefix, label, "collapsed", any(eflags.outs), self._info(eqn),
+                            ("expand", path))
             self.consume(eqn, nid, src, env)
         elif ins and all(is_key(v.aval) for v in (*ins, *eqn.outvars)):
+            if any(v in self.open_keys for v in ins) or self.opts.opens(
+                    path, (*names, "split key")):
+                self.open_keys.update(eqn.outvars)
+                return False
             owners = {src.get(v) for v in ins}
             nid = owners.pop() if len(owners) == 1 else None
             if nid not in self.plumbing:
                 nid = self.node(prefix, "split key", "collapsed", any(eflags.outs),
-                                self._info(eqn))
+                                self._info(eqn), ("expand", path))
                 self.plumbing.add(nid)
                 self.consume(eqn, nid, src, env)
             else:
@@ -272,11 +305,12 @@ class _Builder:
             src[v] = nid
         return True
 
-    def _runs(self, jaxpr: Any) -> list[tuple[int, int, int]]:
-        """Repeated blocks worth folding (long jaxprs only)."""
-        if len(jaxpr.eqns) < FOLD_MIN_EQNS:
+    def _runs(self, jaxpr: Any, where: str) -> list[tuple[int, int, int]]:
+        """Repeated blocks worth folding (long jaxprs only, and not asked open)."""
+        if len(jaxpr.eqns) < FOLD_MIN_EQNS or not self.opts.fold_repeats:
             return []
-        return repeated_runs([self._signature(e) for e in jaxpr.eqns])
+        runs = repeated_runs([self._signature(e) for e in jaxpr.eqns])
+        return [r for r in runs if f"{where}{r[0]}" not in self.opts.expand]
 
     def _signature(self, eqn: Any) -> tuple:
         """What an equation's node shows, plus the sizes of its sub-jaxprs."""
@@ -285,12 +319,13 @@ class _Builder:
                 tuple(_value_text(v) for v in eqn.outvars),
                 tuple(self.size(s) for _, s in sub_jaxprs(eqn.params)))
 
-    def _fold_cluster(self, jaxpr, fold, prefix) -> Cluster:
+    def _fold_cluster(self, fold, prefix, path: str) -> Cluster:
         start, period, reps, f_members, f_clusters = fold
         label = f"x{reps}: this block of {period} equations, {reps} times in a row"
         self.notes.append(f"equations {start + 1}-{start + period * reps}: one block of "
                           f"{period} equations repeated {reps} times; drawn once (x{reps}).")
-        return Cluster(self.cluster_id(prefix), label, tuple(f_members), tuple(f_clusters))
+        return Cluster(self.cluster_id(prefix), label, tuple(f_members), tuple(f_clusters),
+                       ("unfold", path))
 
     def _info(self, eqn: Any) -> NodeInfo | None:
         return _node_info(eqn) if self.details else None
@@ -305,28 +340,32 @@ class _Builder:
         self.nodes[-1] = Node(nid, "\n".join(lines), "eqn", batched, self._info(eqn))
         return nid
 
-    def _collapsed(self, eqn, prefix, hidden, src, env, eflags: EqnFlags) -> str:
+    def _collapsed(self, eqn, prefix, hidden, src, env, eflags: EqnFlags, path: str,
+                   asked: bool) -> str:
         label = f"{eqn_header(eqn)}\n[{hidden} equations hidden]"
-        nid = self.node(prefix, label, "collapsed", any(eflags.outs), self._info(eqn))
+        nid = self.node(prefix, label, "collapsed", any(eflags.outs), self._info(eqn),
+                        ("expand", path))
         self.consume(eqn, nid, src, env)
+        why = "on request" if asked else f"(more than max_cluster_eqns={self.max})"
         self.notes.append(f"{eqn_header(eqn)}: {hidden} equations collapsed into one node "
-                          f"(more than max_cluster_eqns={self.max}).")
+                          f"{why}.")
         return nid
 
-    def _inline(self, eqn, sub, flags: JaxprFlags, prefix, src) -> Cluster:
+    def _inline(self, eqn, sub, flags: JaxprFlags, prefix, src, path: str) -> Cluster:
         inner_src: dict = {}
         for iv, ov in zip(sub.invars, eqn.invars):
             inner_src[iv] = (_LiteralText(_literal(ov)) if isinstance(ov, jex.core.Literal)
                              else src.get(ov))
         env = dict(zip(sub.invars, flags.invars))
-        members, clusters = self.body(sub, flags, prefix, inner_src, env)
+        members, clusters = self.body(sub, flags, prefix, inner_src, env, f"{path}/0/")
         for ov, iv in zip(eqn.outvars, sub.outvars):
             src[ov] = (_LiteralText(_literal(iv)) if isinstance(iv, jex.core.Literal)
                        else inner_src.get(iv))
         label = " ".join([eqn_header(eqn), *eqn_params(eqn)])
-        return Cluster(self.cluster_id(prefix), label, tuple(members), tuple(clusters))
+        return Cluster(self.cluster_id(prefix), label, tuple(members), tuple(clusters),
+                       ("collapse", path))
 
-    def _sub_cluster(self, name, sub, flags: JaxprFlags, owner, prefix) -> Cluster:
+    def _sub_cluster(self, name, sub, flags: JaxprFlags, owner, prefix, where) -> Cluster:
         env = dict(zip(sub.invars, flags.invars))
         src: dict = {}
         inputs = []
@@ -336,7 +375,7 @@ class _Builder:
             self.edges.append(Edge(owner, nid, _short(v.aval), b, "dashed"))
             src[v] = nid
             inputs.append(nid)
-        members, clusters = self.body(sub, flags, prefix, src, env)
+        members, clusters = self.body(sub, flags, prefix, src, env, where)
         outputs = self.outputs(sub, prefix, [f"{name} out {i}" for i in range(len(sub.outvars))],
                                src, env)
         return Cluster(self.cluster_id(prefix), name, tuple(inputs + members + outputs),
@@ -371,10 +410,14 @@ def graph_of_jaxpr(
     title: str = "jaxpr",
     details: bool = False,
     fold_library: bool = True,
+    options: GraphOptions | None = None,
 ) -> Graph:
     """The graph of one jaxpr, in one top-level cluster titled ``title``; ``flags`` says
-    which values carry the batch axis (``report.flags[...]``)."""
-    b = _Builder(max_cluster_eqns, details, fold_library)
+    which values carry the batch axis (``report.flags[...]``). ``options`` (a
+    :class:`~vmapviz.render._options.GraphOptions`) replaces the two folding arguments."""
+    if options is None:
+        options = GraphOptions.of(max_cluster_eqns=max_cluster_eqns, fold_library=fold_library)
+    b = _Builder(options, details)
     return _view(b, closed_jaxpr, in_labels, out_labels, flags, prefix, title)
 
 
@@ -397,7 +440,13 @@ def _view(b: _Builder, closed_jaxpr, in_labels, out_labels, flags: JaxprFlags, p
     inputs = _fold_inputs(b, inputs, labels, prefix)
     env = dict(zip(jaxpr.outvars, flags.outvars))
     outputs = b.outputs(jaxpr, prefix, out_labels, src, env)
-    top = Cluster(f"{prefix}top", title, tuple(inputs + members + outputs), tuple(clusters))
+    order = inputs + members + outputs
+    if b.opts.group_states:
+        names = {nid: label for nid, (label, _) in labels.items()}
+        names.update(zip(outputs, out_labels))
+        order, groups = group_by_state(order, names, b.edges, lambda: b.cluster_id(prefix))
+        clusters = groups + clusters
+    top = Cluster(f"{prefix}top", title, tuple(order), tuple(clusters))
     return Graph(tuple(b.nodes), tuple(b.edges), (top,), tuple(b.notes))
 
 
@@ -436,15 +485,20 @@ _VIEWS = {
 
 
 def report_graph(report: Any, which: str = "both", max_cluster_eqns: int = 50,
-                 details: bool = False, fold_library: bool = True) -> Graph:
+                 details: bool = False, fold_library: bool = True,
+                 options: GraphOptions | None = None) -> Graph:
     """The graph of a report's per-element and/or batched jaxpr, side by side.
 
     ``fold_library=False`` draws the insides of ``jax.random`` functions and key
-    splitting instead of one node each.
+    splitting instead of one node each. ``options`` (a
+    :class:`~vmapviz.render._options.GraphOptions`: what to expand, collapse or group)
+    replaces ``max_cluster_eqns`` and ``fold_library``.
     """
     if which not in ("both", "elementwise", "batched"):
         raise ValueError(f"which must be 'both', 'elementwise' or 'batched', got {which!r}.")
-    b = _Builder(max_cluster_eqns, details, fold_library)
+    if options is None:
+        options = GraphOptions.of(max_cluster_eqns=max_cluster_eqns, fold_library=fold_library)
+    b = _Builder(options, details)
     views = []
     for view in ("elementwise", "batched"):
         if which in ("both", view):

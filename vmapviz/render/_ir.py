@@ -280,6 +280,8 @@ class Node:
     kind: str  # 'eqn' | 'input' | 'output' | 'collapsed' | 'literal'
     batched: bool = False
     info: NodeInfo | None = None  # with ``details=True``: equation and collapsed nodes
+    #: ``(action, path)`` a click asks for: ``('expand', '3')`` opens a collapsed node.
+    toggle: tuple[str, str] | None = None
 
 
 @_frozen
@@ -301,6 +303,9 @@ class Cluster:
     label: str
     nodes: tuple[str, ...]
     clusters: tuple[Cluster, ...] = ()
+    #: ``('collapse', path)`` draws this sub-jaxpr as one node again; ``('unfold', path)``
+    #: draws every repetition of a folded block.
+    toggle: tuple[str, str] | None = None
 
 
 @_frozen

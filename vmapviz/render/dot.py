@@ -16,17 +16,23 @@ True
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+from collections.abc import Iterable
 from typing import Any
 
 from ._escape import dot_escape
 from ._graph import report_graph
 from ._ir import Cluster, Graph
+from ._options import GraphOptions
 
-__all__ = ["DotNotFoundError", "dot_escape", "graph_to_dot", "legend_lines", "to_dot", "to_svg"]
+__all__ = ["DotNotFoundError", "DotTimeoutError", "dot_escape", "graph_to_dot", "legend_lines", "to_dot", "to_svg"]
 
 BATCH_COLOR = "#d95f02"
+#: ``newrank`` lines ranks up across clusters (the two views side by side); past this many
+#: nodes it slows Graphviz down by 20x and more (650 nodes: 46 s with it, 2.3 s without).
+NEWRANK_MAX_NODES = 300
 
 _NODE_STYLE = {
     "input": 'shape=box, style="rounded,filled", fillcolor="#e8f0fe"',
@@ -34,6 +40,10 @@ _NODE_STYLE = {
     "eqn": 'shape=box, style="filled", fillcolor="#ffffff"',
     "collapsed": 'shape=box3d, style="filled", fillcolor="#eeeeee"',
 }
+
+
+class DotTimeoutError(RuntimeError):
+    """Graphviz ``dot`` did not finish laying a graph out in time."""
 
 
 class DotNotFoundError(RuntimeError):
@@ -74,9 +84,10 @@ def _cluster_lines(graph: Graph, c: Cluster, depth: int) -> list[str]:
 def graph_to_dot(graph: Graph, name: str = "vmapviz", legend: bool = True) -> str:
     """Lower a :class:`~vmapviz.render._ir.Graph` to DOT text; ``legend=False`` leaves the
     legend out (the widgets show :func:`legend_lines` as HTML beside the picture)."""
+    newrank = ", newrank=true" if len(graph.nodes) <= NEWRANK_MAX_NODES else ""
     lines = [
         f"digraph {name} {{",
-        '  graph [rankdir=TB, fontname="Helvetica", fontsize=11, newrank=true];',
+        f'  graph [rankdir=TB, fontname="Helvetica", fontsize=11{newrank}];',
         '  node [fontname="Helvetica", fontsize=10];',
         '  edge [fontname="Helvetica", fontsize=9, color="#555555"];',
     ]
@@ -113,7 +124,9 @@ def legend_lines(graph: Graph) -> list[str]:
 
 
 def to_dot(report: Any, which: str = "both", max_cluster_eqns: int = 50,
-           fold_library: bool = True) -> str:
+           fold_library: bool = True, *, expand: bool | Iterable[str] = (),
+           collapse: Iterable[str] = (), fold_repeats: bool = True,
+           group_states: bool = False) -> str:
     """DOT text of a report's jaxprs: ``'elementwise'``, ``'batched'`` or ``'both'``.
 
     Args:
@@ -122,8 +135,24 @@ def to_dot(report: Any, which: str = "both", max_cluster_eqns: int = 50,
       max_cluster_eqns: sub-jaxprs with more equations collapse into one node.
       fold_library: draw a ``jax.random`` call as one node (``normal(key)``) and a chain
         of key splitting as one node (``split key``); False draws their insides.
+      expand: equations to draw open although they would be folded, by path
+        (``'3'``, ``'3/0/5'``: index in the jaxpr, sub-jaxpr, index inside) or by
+        primitive or shown name (``'scan'``, ``'normal(key)'``); ``True``: everything.
+        A path names the folded block that starts there too (all repetitions drawn).
+      collapse: sub-jaxprs to draw as one node although they are small (same names).
+      fold_repeats: draw a block repeated back to back once (``x300``).
+      group_states: cluster the nodes of each State path (``layers.3.*``).
+
+    >>> import jax, jax.numpy as jnp
+    >>> from vmapviz.transform import vmap2
+    >>> report = vmap2(lambda x: jax.lax.cond(x > 0, jnp.sin, jnp.cos, x)).inspect(jnp.ones(2))
+    >>> 'cluster_' in to_dot(report), 'hidden' in to_dot(report, collapse=['cond'])
+    (True, True)
     """
-    return graph_to_dot(report_graph(report, which, max_cluster_eqns, fold_library=fold_library))
+    options = GraphOptions.of(max_cluster_eqns=max_cluster_eqns, fold_library=fold_library,
+                              expand=expand, collapse=collapse, fold_repeats=fold_repeats,
+                              group_states=group_states)
+    return graph_to_dot(report_graph(report, which, options=options))
 
 
 
@@ -136,8 +165,15 @@ def to_svg(dot_source: str, timeout: float = 120.0) -> str:
     exe = shutil.which("dot")
     if exe is None:
         raise DotNotFoundError(dot_source)
-    run = subprocess.run([exe, "-Tsvg"], input=dot_source.encode("utf-8"),
-                         capture_output=True, timeout=timeout, check=False)
+    try:
+        run = subprocess.run([exe, "-Tsvg"], input=dot_source.encode("utf-8"),
+                             capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        nodes = len(re.findall(r"^\s*\w+ \[label=", dot_source, flags=re.MULTILINE))
+        raise DotTimeoutError(
+            f"Graphviz `dot` did not lay out this graph ({nodes} nodes) within {timeout:g} s. "
+            "Fold more of it (fold repeated blocks, collapse a sub-jaxpr), or lay the DOT "
+            "text out elsewhere.") from None
     if run.returncode != 0:
         raise RuntimeError(f"dot -Tsvg failed: {run.stderr.decode('utf-8', 'replace')}")
     return run.stdout.decode("utf-8")

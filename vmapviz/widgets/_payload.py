@@ -43,12 +43,14 @@ from ..inspection._groups import StateGroup
 from ..render import _ir
 from ..render._escape import visible
 from ..render._graph import report_graph
-from ..render.dot import DotNotFoundError, graph_to_dot, legend_lines, to_svg
+from ..render._options import GraphOptions
+from ..render.dot import DotNotFoundError, DotTimeoutError, graph_to_dot, legend_lines, to_svg
 from ..render.svg import axis_svg
 
 __all__ = [
     "GRAPH_VIEWS",
     "MAX_LANES",
+    "cluster_table",
     "entry_label",
     "entry_payload",
     "graph_payload",
@@ -62,6 +64,8 @@ __all__ = [
 MAX_LANES = 32
 #: Precomputed lane diagrams stop once they take this many bytes (always lane 0).
 LANE_BUDGET = 256_000
+#: A widget waits this long for Graphviz, then shows the DOT text and why.
+LAYOUT_TIMEOUT_S = 30.0
 #: The two graph views, in toggle order.
 GRAPH_VIEWS = ("elementwise", "batched")
 
@@ -115,9 +119,17 @@ def lane_rows(report: Any, lane: int) -> list[list[str]]:
     return rows
 
 
-def lane_payload(report: Any, lane: int) -> dict:
-    """One lane's axis diagram and rows: ``{'lane', 'svg', 'rows'}``."""
-    return {"lane": lane, "svg": axis_svg(report, lane), "rows": lane_rows(report, lane)}
+def lane_payload(report: Any, lane: int, other_axis: int | None = None) -> dict:
+    """One lane's axis diagram and rows: ``{'lane', 'other_axis', 'svg', 'rows'}``;
+    ``other_axis`` (-2, -3, ...) is the axis drawn beside the batch axis (see
+    :func:`~vmapviz.render.axis_svg`)."""
+    return {"lane": lane, "other_axis": other_axis, "svg": axis_svg(report, lane, other_axis),
+            "rows": lane_rows(report, lane)}
+
+
+def max_rank(report: Any) -> int:
+    """The most axes any argument, State or output has outside the map."""
+    return max((len(s) for e in report.axes.entries for s in e.shapes), default=0)
 
 
 def _lanes(report: Any) -> list[dict]:
@@ -143,12 +155,15 @@ def node_table(graph: _ir.Graph) -> dict[str, dict]:
     ``label``, ``batched``, ``from`` / ``to`` (``[node id, type]`` of the edges in and
     out); equation nodes add ``primitive``, ``equation`` (its jaxpr line), ``inputs``,
     ``outputs`` (types, literals as values) and ``params`` (``[name, value]``), from
-    the graph's :class:`~vmapviz.render._ir.NodeInfo` (``details=True``).
+    the graph's :class:`~vmapviz.render._ir.NodeInfo` (``details=True``); folded nodes
+    add ``toggle``: ``[action, path]``, what a click on them asks for.
     """
     table: dict[str, dict] = {}
     for n in graph.nodes:
         table[n.id] = {"id": n.id, "kind": n.kind, "label": n.label, "batched": n.batched,
                        "from": [], "to": []}
+        if n.toggle is not None:
+            table[n.id]["toggle"] = list(n.toggle)
         if n.info is not None:
             table[n.id].update(primitive=n.info.primitive, equation=n.info.equation,
                                inputs=list(n.info.inputs), outputs=list(n.info.outputs),
@@ -160,11 +175,28 @@ def node_table(graph: _ir.Graph) -> dict[str, dict]:
     return table
 
 
+def cluster_table(graph: _ir.Graph) -> dict[str, dict]:
+    """``cluster id -> {'label', 'toggle'}`` for the clusters a click can fold or unfold."""
+    table: dict[str, dict] = {}
+
+    def walk(c: _ir.Cluster) -> None:
+        if c.toggle is not None:
+            table[c.id] = {"label": c.label, "toggle": list(c.toggle)}
+        for sub in c.clusters:
+            walk(sub)
+
+    for c in graph.clusters:
+        walk(c)
+    return table
+
+
 _NODE_G = re.compile(r'<g id="(node\d+)" class="node">\s*<title>([^<]*)</title>')
+_CLUSTER_G = re.compile(r'<g id="(clust\d+)" class="cluster">\s*<title>cluster_([^<]*)</title>')
 
 
 def tag_svg_nodes(svg: str) -> str:
-    """Graphviz SVG without its XML prolog, each node ``<g>`` tagged ``data-node="<id>"``.
+    """Graphviz SVG without its XML prolog, each node ``<g>`` tagged ``data-node="<id>"``
+    and each cluster ``<g>`` ``data-cluster="<id>"``.
 
     >>> tag_svg_nodes('<?xml?>\\n<svg><g id="node1" class="node">\\n<title>e1</title></g></svg>')
     '<svg><g id="node1" class="node" data-node="e1">\\n<title>e1</title></g></svg>'
@@ -175,23 +207,28 @@ def tag_svg_nodes(svg: str) -> str:
     def tag(m: re.Match) -> str:
         return m.group(0).replace('class="node">', f'class="node" data-node="{m.group(2)}">', 1)
 
-    return _NODE_G.sub(tag, svg)
+    def tag_cluster(m: re.Match) -> str:
+        return m.group(0).replace('class="cluster">',
+                                  f'class="cluster" data-cluster="{m.group(2)}">', 1)
+
+    return _CLUSTER_G.sub(tag_cluster, _NODE_G.sub(tag, svg))
 
 
-def graph_payload(report: Any, which: str, max_cluster_eqns: int = 50) -> dict:
+def graph_payload(report: Any, which: str, options: GraphOptions | None = None) -> dict:
     """One graph view: ``svg`` (None when Graphviz is missing), ``dot``, ``error``, ``nodes``,
-    ``legend`` (what the colours mean and what was folded, shown as HTML).
+    ``clusters`` (those a click folds or unfolds), ``legend`` (what the colours mean and
+    what was folded, shown as HTML). ``options``: what to expand, collapse or group.
 
     The graph is built once; its DOT, SVG and node table are three lowerings of it.
     """
-    graph = report_graph(report, which, max_cluster_eqns, details=True)
+    graph = report_graph(report, which, details=True, options=options)
     dot = graph_to_dot(graph, legend=False)  # the legend is shown as HTML beside it
     try:
-        svg, error = tag_svg_nodes(to_svg(dot)), None
-    except DotNotFoundError as exc:
+        svg, error = tag_svg_nodes(to_svg(dot, timeout=LAYOUT_TIMEOUT_S)), None
+    except (DotNotFoundError, DotTimeoutError) as exc:
         svg, error = None, str(exc)
     return {"which": which, "svg": svg, "dot": dot, "error": error, "nodes": node_table(graph),
-            "legend": legend_lines(graph)}
+            "clusters": cluster_table(graph), "legend": legend_lines(graph)}
 
 
 # ------------------------------------------------------------------ entries
@@ -215,6 +252,7 @@ def entry_payload(report: Any, parts: tuple[str, ...] = PARTS, label: str | None
         "title": report.title,
         "axis_size": axes.axis_size,
         "states": [s.label for s in report.discovery.states],
+        "max_rank": max_rank(report),
         "report": report.to_dict(),
     }
     if "tables" in parts:

@@ -31,8 +31,9 @@ import anywidget
 import traitlets
 
 from ..render._escape import html_escape
+from ..render._options import GraphOptions
 from ..render.html import to_html
-from ._payload import GRAPH_VIEWS, PARTS, _plain, entry_payload, lane_payload
+from ._payload import GRAPH_VIEWS, PARTS, _plain, entry_payload, graph_payload, lane_payload
 
 __all__ = ["AxisDiagram", "Inspector", "JaxprGraph", "StateTable"]
 
@@ -147,15 +148,17 @@ def _lane_count(entry: dict) -> int:
     return max(entry.get("axis_size", 1), 1)
 
 
-def _axes_html(entry: dict, lane: int, report: Any) -> list[str]:
+def _axes_html(entry: dict, lane: int, report: Any, other_axis: int | None) -> list[str]:
     lanes = entry["lanes"]
     lane = min(max(lane, 0), _lane_count(entry) - 1)
-    svg = lanes[lane]["svg"] if lane < len(lanes) else _plain(lane_payload(report, lane))["svg"]
+    if lane < len(lanes) and other_axis is None:
+        svg = lanes[lane]["svg"]
+    else:
+        svg = _plain(lane_payload(report, lane, other_axis))["svg"]
     return [f"<h4>Axis diagram: lane {lane} of {entry['axis_size']}</h4>", svg]
 
 
-def _graph_html(entry: dict, view: str) -> list[str]:
-    g = entry["graphs"][view]
+def _graph_html(g: dict, view: str) -> list[str]:
     out = [f"<h4>Graph: {html_escape(_VIEW_NAMES[view])}</h4>"]
     if g["svg"] is not None:
         out.append(g["svg"])
@@ -191,54 +194,99 @@ class AxisDiagram(_ReportWidget):
     ``lane`` picks the highlighted lane (a slider in the view, any lane of the call);
     the first lanes' diagrams are precomputed, any other is drawn when it is selected
     and sent as ``lane_view``, so the widget's state stays small for many lanes.
+    ``other_axis`` (None, or -2, -3, ...: counted from the end) picks the axis drawn
+    beside the batch axis, such as a time axis; a menu in the view sets it.
     """
 
     _kind = traitlets.Unicode("axes").tag(sync=True)
     _parts = ("lanes",)
     #: The lane highlighted (clamped to the lanes of the selected call).
     lane = traitlets.Int(0).tag(sync=True)
-    #: The drawing of a lane that was not precomputed: ``{'label', 'lane', 'svg', 'rows'}``.
+    #: The axis drawn beside the batch axis, counted from the end; None: the last one.
+    other_axis = traitlets.Int(None, allow_none=True).tag(sync=True)
+    #: A lane drawn on request: ``{'label', 'lane', 'other_axis', 'svg', 'rows'}``.
     lane_view = traitlets.Dict({}).tag(sync=True)
 
     @traitlets.validate("lane")
     def _check_lane(self, proposal: Any) -> int:
         return min(max(int(proposal["value"]), 0), _lane_count(self.entry) - 1)
 
+    @traitlets.validate("other_axis")
+    def _check_other_axis(self, proposal: Any) -> int | None:
+        value = proposal["value"]
+        if value is not None and value >= 0:
+            raise traitlets.TraitError(f"{type(self).__name__}.other_axis counts from the "
+                                       f"end (-2, -3, ...) or is None; got {value}.")
+        return value
+
     @traitlets.observe("selected")
     def _on_selected(self, change: Any) -> None:
         self.lane = self.lane  # re-clamp for the new entry
         self._draw_lane()
 
-    @traitlets.observe("lane")
+    @traitlets.observe("lane", "other_axis")
     def _on_lane(self, change: Any) -> None:
         self._draw_lane()
 
     def _draw_lane(self) -> None:
         """Draw the selected lane when it was not precomputed (the browser asked for it)."""
         entry = self.entry
-        if self.lane < len(entry.get("lanes", ())):
+        if self.lane < len(entry.get("lanes", ())) and self.other_axis is None:
             return
-        view = _plain(lane_payload(self.report, self.lane))
+        view = _plain(lane_payload(self.report, self.lane, self.other_axis))
         self.lane_view = {"label": entry["label"], **view}
 
     def _summary(self) -> list[str]:
         return [*super()._summary(), f"lanes={self.entry['axis_size']}", f"lane={self.lane}"]
 
     def _static_body(self) -> list[str]:
-        return _axes_html(self.entry, self.lane, self.report)
+        return _axes_html(self.entry, self.lane, self.report, self.other_axis)
 
 
 class JaxprGraph(_ReportWidget):
     """The per-element or batched jaxpr as a graph; click a node to see its equation.
 
     ``view`` is ``'elementwise'`` or ``'batched'``; ``node`` is the id of the node
-    clicked (``e<N>`` / ``b<N>``, the DOT ids), or ``''``.
+    clicked (``e<N>`` / ``b<N>``, the DOT ids), or ``''``. ``graph_options`` says what
+    to expand, collapse or group (the keys of
+    :meth:`~vmapviz.render._options.GraphOptions.to_json`; a click on a folded node or
+    a cluster's title changes it); a graph drawn with other than the default options
+    comes from the kernel as ``graph_drawn``.
     """
 
     _kind = traitlets.Unicode("graph").tag(sync=True)
     _parts = ("graphs",)
     view = traitlets.Unicode("elementwise").tag(sync=True)
     node = traitlets.Unicode("").tag(sync=True)
+    graph_options = traitlets.Dict(GraphOptions().to_json()).tag(sync=True)
+    #: The graph drawn with ``graph_options``: ``{'label', 'view', 'options', ...}``.
+    graph_drawn = traitlets.Dict({}).tag(sync=True)
+
+    @traitlets.validate("graph_options")
+    def _check_options(self, proposal: Any) -> dict:
+        try:
+            return GraphOptions.from_json(dict(proposal["value"])).to_json()
+        except (TypeError, ValueError) as exc:
+            raise traitlets.TraitError(f"{type(self).__name__}.graph_options: {exc}") from None
+
+    @traitlets.observe("graph_options", "view", "selected")
+    def _draw_graph(self, change: Any) -> None:
+        """Draw the graph with non-default options (the browser asked for it)."""
+        options = GraphOptions.from_json(self.graph_options)
+        if options.is_default:
+            self.graph_drawn = {}
+            return
+        drawn = graph_payload(self.report, self.view, options)
+        self.graph_drawn = _plain({"label": self.entry["label"], "view": self.view,
+                                   "options": self.graph_options, **drawn})
+
+    @property
+    def graph(self) -> dict:
+        """The graph shown: the precomputed view, or the one drawn with ``graph_options``."""
+        drawn = self.graph_drawn
+        if drawn and drawn["label"] == self.entry["label"] and drawn["view"] == self.view:
+            return drawn
+        return self.entry["graphs"][self.view]
 
     @traitlets.validate("view")
     def _check_view(self, proposal: Any) -> str:
@@ -247,21 +295,21 @@ class JaxprGraph(_ReportWidget):
                                        f"{GRAPH_VIEWS}, got {proposal['value']!r}.")
         return proposal["value"]
 
-    @traitlets.observe("view", "selected")
+    @traitlets.observe("view", "selected", "graph_options")
     def _forget_node(self, change: Any) -> None:
         self.node = ""
 
     @property
     def node_info(self) -> dict | None:
         """Details of the clicked node (equation, parameters, types), or None."""
-        return self.entry["graphs"][self.view]["nodes"].get(self.node)
+        return self.graph["nodes"].get(self.node)
 
     def _summary(self) -> list[str]:
-        nodes = len(self.entry["graphs"][self.view]["nodes"])
+        nodes = len(self.graph["nodes"])
         return [*super()._summary(), f"view={self.view!r}", f"nodes={nodes}"]
 
     def _static_body(self) -> list[str]:
-        return _graph_html(self.entry, self.view)
+        return _graph_html(self.graph, self.view)
 
 
 class Inspector(AxisDiagram, JaxprGraph):
@@ -300,5 +348,6 @@ class Inspector(AxisDiagram, JaxprGraph):
         return [f"mapping={e['mapping']!r}", f"lanes={e['axis_size']}", f"states={e['states']!r}"]
 
     def _static_body(self) -> list[str]:
-        return [to_html(self.report), *_axes_html(self.entry, self.lane, self.report),
-                *_graph_html(self.entry, self.view)]
+        return [to_html(self.report),
+                *_axes_html(self.entry, self.lane, self.report, self.other_axis),
+                *_graph_html(self.graph, self.view)]

@@ -73,15 +73,17 @@ export function entryAt(entries, selected) {
  * other comes from `drawn` (the widget's `lane_view`, drawn by the kernel on request).
  * Until it arrives, `pending` is true and `svg` / `rows` are null (keep the old picture).
  */
-export function laneView(entry, lane, drawn) {
+export function laneView(entry, lane, drawn, otherAxis) {
   const lanes = (entry && entry.lanes) || [];
   if (lanes.length === 0) {
     return { lane: 0, count: 0, max: 0, svg: "", rows: [], caption: "no lanes", pending: false };
   }
   const size = Math.max(Number(entry.axis_size) || 0, lanes.length);
   const i = clampIndex(lane, size);
-  let pic = lanes[i] || null;
-  if (!pic && drawn && drawn.label === entry.label && drawn.lane === i) pic = drawn;
+  const other = otherAxis === undefined ? null : otherAxis;
+  let pic = other === null ? lanes[i] || null : null;
+  if (!pic && drawn && drawn.label === entry.label && drawn.lane === i
+      && (drawn.other_axis === undefined ? null : drawn.other_axis) === other) pic = drawn;
   let caption = `lane ${i} of ${size} (0 to ${size - 1})`;
   if (!pic) caption += "; drawing this lane...";
   return {
@@ -95,21 +97,116 @@ export function laneView(entry, lane, drawn) {
   };
 }
 
-/** The graph view to show: the one asked for if present, else the first present one. */
-export function graphView(entry, view) {
+/** The choices of the "axis beside the batch axis" menu: [value, text]; null = last. */
+export function otherAxisChoices(maxRank) {
+  const out = [[null, "last axis"]];
+  for (let a = -2; a >= -Math.floor(Number(maxRank) || 0); a--) out.push([a, `axis ${a}`]);
+  return out;
+}
+
+export const DEFAULT_OPTIONS = {
+  expand: [],
+  collapse: [],
+  fold_library: true,
+  fold_repeats: true,
+  group_states: false,
+};
+
+/** Graph options with every key, lists sorted and without repeats (as Python keeps them). */
+export function normalOptions(options) {
+  const o = { ...DEFAULT_OPTIONS, ...(options || {}) };
+  const list = (xs) => [...new Set((xs || []).map(String))].sort();
+  return {
+    expand: list(o.expand),
+    collapse: list(o.collapse),
+    fold_library: Boolean(o.fold_library),
+    fold_repeats: Boolean(o.fold_repeats),
+    group_states: Boolean(o.group_states),
+  };
+}
+
+export function sameOptions(a, b) {
+  return JSON.stringify(normalOptions(a)) === JSON.stringify(normalOptions(b));
+}
+
+/**
+ * Options after a click asks for `[action, path]`: 'expand' / 'unfold' open the place
+ * (or undo a collapse of it), 'collapse' folds it (or undoes an expand of it).
+ */
+export function toggleOptions(options, toggle) {
+  const o = normalOptions(options);
+  if (!Array.isArray(toggle) || toggle.length !== 2) return o;
+  const [action, path] = toggle;
+  const without = (xs) => xs.filter((x) => x !== path);
+  if (action === "collapse") {
+    if (o.expand.includes(path)) o.expand = without(o.expand);
+    else o.collapse = [...o.collapse, path];
+  } else if (o.collapse.includes(path)) {
+    o.collapse = without(o.collapse);
+  } else {
+    o.expand = [...o.expand, path];
+  }
+  return normalOptions(o);
+}
+
+/**
+ * The graph view to show: the one asked for if present, else the first present one.
+ * With other than the default `options` it is `drawn` (the kernel's `graph_drawn`) when
+ * that was drawn for this entry, view and options; until then `pending` is true.
+ */
+export function graphView(entry, view, drawn, options) {
   const graphs = (entry && entry.graphs) || {};
   const name = graphs[view] ? view : VIEWS.find((v) => graphs[v]);
   if (!name) return null;
-  const g = graphs[name];
+  let g = graphs[name];
+  let pending = false;
+  if (!sameOptions(options, DEFAULT_OPTIONS)) {
+    const fits = drawn && drawn.label === entry.label && drawn.view === name
+      && sameOptions(drawn.options, options);
+    if (fits) g = drawn;
+    else pending = true;
+  }
   return {
     view: name,
+    pending,
     svg: g.svg || "",
     hasSvg: typeof g.svg === "string" && g.svg.length > 0,
     dot: g.dot || "",
     error: g.error || "",
     nodes: g.nodes || {},
+    clusters: g.clusters || {},
     legend: Array.isArray(g.legend) ? g.legend : [],
   };
+}
+
+/**
+ * Ids of the nodes whose label or equation contains `query` (any case), in drawing
+ * order (e1, e2, ..., e10); [] for an empty query.
+ */
+export function searchNodes(nodes, query) {
+  const q = String(query || "").trim().toLowerCase();
+  if (!q) return [];
+  const number = (id) => Number(String(id).replace(/^\D+/, "")) || 0;
+  return Object.values(nodes || {})
+    .filter((n) => `${n.label || ""}\n${n.equation || ""}`.toLowerCase().includes(q))
+    .map((n) => n.id)
+    .sort((a, b) => number(a) - number(b));
+}
+
+export const ZOOM_LEVELS = [0.1, 0.25, 0.33, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2, 3, 4];
+
+/** The next zoom level up (`direction` > 0) or down from `scale`. */
+export function zoomStep(scale, direction) {
+  const s = Number(scale) || 1;
+  if (direction > 0) return ZOOM_LEVELS.find((z) => z > s * 1.001) || ZOOM_LEVELS.at(-1);
+  return [...ZOOM_LEVELS].reverse().find((z) => z < s * 0.999) || ZOOM_LEVELS[0];
+}
+
+/** An SVG length ("919pt", "300px", "300") in CSS pixels; 0 when unreadable. */
+export function svgLengthPx(text) {
+  const m = /^\s*([0-9.]+)\s*(pt|px)?\s*$/.exec(String(text || ""));
+  if (!m) return 0;
+  return Number(m[1]) * (m[2] === "pt" ? 4 / 3 : 1);
 }
 
 /**
@@ -146,6 +243,9 @@ export function nodeDetails(info) {
     rows.push(["outputs", (info.outputs || []).join(", ") || "(none)"]);
   } else {
     rows.push(["label", label.join(" ")]);
+  }
+  if (Array.isArray(info.toggle)) {
+    rows.push(["folded", `click the node to draw it open (path ${info.toggle[1]})`]);
   }
   if (info.from && info.from.length) rows.push(["from", edgeText(info.from)]);
   if (info.to && info.to.length) rows.push(["to", edgeText(info.to)]);
@@ -220,26 +320,116 @@ function axesPanel(model, entry) {
   slider.step = "1";
   slider.setAttribute("aria-label", "lane");
   const caption = bar.appendChild(h("span", "vmapviz-lane-caption"));
+  const choices = otherAxisChoices(entry.max_rank);
+  const other = h("select", "vmapviz-other-axis");
+  other.setAttribute("aria-label", "axis drawn beside the batch axis");
+  choices.forEach(([value, text], i) => {
+    const opt = other.appendChild(h("option", "", text));
+    opt.value = String(i);
+    opt.dataset.axis = value === null ? "" : String(value);
+  });
+  if (choices.length > 1) {
+    const label = bar.appendChild(h("label", "vmapviz-other-label", "beside the batch axis: "));
+    label.appendChild(other);
+  }
   const rowsHost = panel.appendChild(h("div", "vmapviz-lane-rows"));
   const svgHost = panel.appendChild(h("div", "vmapviz-svg vmapviz-axis-svg"));
 
   function draw() {
-    const v = laneView(entry, model.get("lane"), model.get("lane_view"));
+    const otherAxis = model.get("other_axis");
+    const v = laneView(entry, model.get("lane"), model.get("lane_view"), otherAxis);
     slider.max = String(v.max);
     slider.disabled = v.count <= 1;
     if (slider.value !== String(v.lane)) slider.value = String(v.lane);
+    const at = choices.findIndex(([value]) => value === (otherAxis ?? null));
+    other.value = String(Math.max(at, 0));
     caption.textContent = v.caption;
     panel.dataset.pending = String(v.pending);
     if (v.pending) return; // the kernel is drawing it: keep the last picture meanwhile
     panel.dataset.lane = String(v.lane);
+    panel.dataset.otherAxis = otherAxis === null || otherAxis === undefined ? "" : String(otherAxis);
     rowsHost.replaceChildren(
       tableEl(`What lane ${v.lane} reads and writes`,
         ["Kind", "Name", "Lane reads", "Lane writes"], v.rows));
     svgHost.replaceChildren(svgBox("vmapviz-svg-inner", v.svg));
   }
   slider.addEventListener("input", () => save(model, "lane", Number(slider.value)));
+  other.addEventListener("change", () => {
+    const value = choices[Number(other.value)];
+    save(model, "other_axis", value ? value[0] : null);
+  });
   draw();
-  return { el: panel, events: { "change:lane": draw, "change:lane_view": draw } };
+  return {
+    el: panel,
+    events: { "change:lane": draw, "change:lane_view": draw, "change:other_axis": draw },
+  };
+}
+
+function checkbox(bar, className, text, title) {
+  const label = bar.appendChild(h("label", "vmapviz-check"));
+  const box = label.appendChild(h("input", className));
+  box.type = "checkbox";
+  label.appendChild(document.createTextNode(` ${text}`));
+  if (title) label.title = title;
+  return box;
+}
+
+function button(bar, className, text, title) {
+  const b = bar.appendChild(h("button", `vmapviz-toggle ${className}`, text));
+  b.type = "button";
+  if (title) b.title = title;
+  return b;
+}
+
+/** Zoom and pan of the graph picture: "fit" (the panel's width) or a fixed scale. */
+function zoomer(svgHost, zoomLabel) {
+  let scale = null; // null: fit to the panel
+  function natural() {
+    const svg = svgHost.querySelector("svg");
+    return svg ? svgLengthPx(svg.getAttribute("width")) : 0;
+  }
+  function apply() {
+    const svg = svgHost.querySelector("svg");
+    if (!svg) return;
+    svgHost.classList.toggle("vmapviz-zoomed", scale !== null);
+    svg.style.width = scale === null ? "" : `${Math.round(natural() * scale)}px`;
+    zoomLabel.textContent = scale === null ? "fit" : `${Math.round(scale * 100)}%`;
+  }
+  function current() {
+    if (scale !== null) return scale;
+    const svg = svgHost.querySelector("svg");
+    const width = natural();
+    return svg && width ? svg.getBoundingClientRect().width / width : 1;
+  }
+  function zoom(direction) {
+    scale = direction === 0 ? null : zoomStep(current(), direction);
+    apply();
+  }
+  /** Before showing one node of a graph drawn too small to read: zoom to 100%. */
+  function readable() {
+    if (current() < 0.6) {
+      scale = 1;
+      apply();
+    }
+  }
+  // Drag the background to pan a zoomed picture; Ctrl + wheel zooms.
+  let drag = null;
+  svgHost.addEventListener("pointerdown", (ev) => {
+    if (ev.button !== 0 || nodeIdOf(ev.target, svgHost) || ev.target.closest("g.cluster")) return;
+    drag = { x: ev.clientX, y: ev.clientY, left: svgHost.scrollLeft, top: svgHost.scrollTop };
+  });
+  svgHost.addEventListener("pointermove", (ev) => {
+    if (!drag) return;
+    svgHost.scrollLeft = drag.left - (ev.clientX - drag.x);
+    svgHost.scrollTop = drag.top - (ev.clientY - drag.y);
+  });
+  for (const name of ["pointerup", "pointerleave"]) svgHost.addEventListener(name, () => { drag = null; });
+  svgHost.addEventListener("wheel", (ev) => {
+    if (!ev.ctrlKey && !ev.metaKey) return;
+    ev.preventDefault();
+    zoom(ev.deltaY < 0 ? 1 : -1);
+  }, { passive: false });
+  return { zoom, apply, readable };
 }
 
 function graphPanel(model, entry) {
@@ -248,61 +438,153 @@ function graphPanel(model, entry) {
   bar.appendChild(h("span", "vmapviz-bar-label", "Jaxpr:"));
   const buttons = {};
   for (const v of VIEWS) {
-    const b = bar.appendChild(h("button", "vmapviz-toggle", VIEW_NAMES[v]));
-    b.type = "button";
+    const b = button(bar, "vmapviz-view", VIEW_NAMES[v]);
     b.dataset.view = v;
     b.addEventListener("click", () => save(model, "view", v));
     buttons[v] = b;
   }
-  bar.appendChild(h("span", "vmapviz-hint", "click a node to see its equation"));
+  const search = bar.appendChild(h("input", "vmapviz-search"));
+  search.type = "search";
+  search.placeholder = "find State, variable";
+  search.setAttribute("aria-label", "find a State or variable among the nodes");
+  const found = bar.appendChild(h("span", "vmapviz-found"));
+  const options = panel.appendChild(h("div", "vmapviz-bar vmapviz-graph-options"));
+  const zoomBox = options.appendChild(h("span", "vmapviz-zoom"));
+  const zoomOut = button(zoomBox, "vmapviz-zoom-out", "\u2212", "zoom out (Ctrl + wheel)");
+  const zoomLabel = button(zoomBox, "vmapviz-zoom-fit", "fit", "fit the panel's width");
+  const zoomIn = button(zoomBox, "vmapviz-zoom-in", "+", "zoom in (Ctrl + wheel)");
+  const group = checkbox(options, "vmapviz-group-states", "group by State path",
+    "one cluster per State path (layers.3.*)");
+  const plumbing = checkbox(options, "vmapviz-show-random", "draw random plumbing",
+    "draw the insides of jax.random calls and key splitting");
+  const repeats = checkbox(options, "vmapviz-fold-repeats", "fold repeated blocks",
+    "draw a block repeated back to back once (x300)");
+  const reset = button(options, "vmapviz-reset", "reset folding");
+  panel.appendChild(h("div", "vmapviz-hint",
+    "Click a node for its equation, a 3-D node to open it, an underlined cluster title to "
+    + "fold or unfold it; drag to pan."));
   const body = panel.appendChild(h("div", "vmapviz-graph-body"));
   const column = body.appendChild(h("div", "vmapviz-graph-column"));
   const svgHost = column.appendChild(h("div", "vmapviz-svg vmapviz-graph-svg"));
   const legend = column.appendChild(h("ul", "vmapviz-legend"));
   const info = body.appendChild(h("div", "vmapviz-node-info"));
+  const zoom = zoomer(svgHost, zoomLabel);
+  zoomOut.addEventListener("click", () => zoom.zoom(-1));
+  zoomIn.addEventListener("click", () => zoom.zoom(1));
+  zoomLabel.addEventListener("click", () => zoom.zoom(0));
+  let matches = [];
+  let at = -1;
+
+  const shown = () => graphView(entry, model.get("view"), model.get("graph_drawn"),
+    model.get("graph_options"));
+  const setOptions = (next) => save(model, "graph_options", normalOptions(next));
+
+  function mark(className, ids) {
+    for (const el of svgHost.querySelectorAll(`g.node.${className}`)) el.classList.remove(className);
+    const want = new Set(ids);
+    for (const el of svgHost.querySelectorAll("g.node[data-node]")) {
+      if (want.has(el.getAttribute("data-node"))) el.classList.add(className);
+    }
+  }
 
   function drawNode() {
-    const g = graphView(entry, model.get("view"));
+    const g = shown();
     const id = model.get("node");
-    for (const el of svgHost.querySelectorAll("g.node.vmapviz-node-selected")) {
-      el.classList.remove("vmapviz-node-selected");
-    }
-    const rows = g ? nodeDetails(g.nodes[id]) : [];
+    const rows = g && !g.pending ? nodeDetails(g.nodes[id]) : [];
+    mark("vmapviz-node-selected", rows.length ? [id] : []);
     if (rows.length === 0) {
       info.replaceChildren(h("p", "vmapviz-hint", "No node selected."));
       return;
     }
-    for (const el of svgHost.querySelectorAll("g.node[data-node]")) {
-      if (el.getAttribute("data-node") === id) el.classList.add("vmapviz-node-selected");
-    }
     info.replaceChildren(tableEl(`Node ${id}`, ["", ""], rows));
+    const el = svgHost.querySelector(`g.node[data-node="${id}"]`);
+    if (el && el.scrollIntoView) el.scrollIntoView({ block: "nearest", inline: "nearest" });
+    if (info.scrollIntoView) info.scrollIntoView({ block: "nearest" });
+  }
+
+  function find() {
+    const g = shown();
+    matches = g && !g.pending ? searchNodes(g.nodes, search.value) : [];
+    at = -1;
+    mark("vmapviz-node-match", matches);
+    found.textContent = search.value.trim() ? `${matches.length} found` : "";
   }
 
   function draw() {
-    const g = graphView(entry, model.get("view"));
+    const g = shown();
+    const opts = normalOptions(model.get("graph_options"));
+    group.checked = opts.group_states;
+    plumbing.checked = !opts.fold_library;
+    repeats.checked = opts.fold_repeats;
+    reset.disabled = sameOptions(opts, DEFAULT_OPTIONS);
     for (const v of VIEWS) {
       buttons[v].classList.toggle("vmapviz-active", g !== null && g.view === v);
       buttons[v].setAttribute("aria-pressed", String(g !== null && g.view === v));
     }
+    panel.dataset.pending = String(Boolean(g && g.pending));
+    if (g && g.pending) return; // the kernel is drawing it: keep the last picture meanwhile
     legend.replaceChildren(...((g && g.legend) || []).map((line) => h("li", "", line)));
     if (g === null) {
       svgHost.replaceChildren(h("p", "vmapviz-hint", "No graph."));
     } else if (g.hasSvg) {
       svgHost.replaceChildren(svgBox("vmapviz-svg-inner", g.svg));
+      for (const el of svgHost.querySelectorAll("g.cluster[data-cluster]")) {
+        const c = g.clusters[el.getAttribute("data-cluster")];
+        if (c) el.classList.add("vmapviz-foldable");
+      }
       panel.dataset.view = g.view;
+      zoom.apply();
     } else {
       // Graphviz `dot` is missing: show why, and the DOT source as text.
       svgHost.replaceChildren(h("p", "vmapviz-error", g.error), h("pre", "vmapviz-dot", g.dot));
       panel.dataset.view = g.view;
     }
+    panel.dataset.nodes = String(Object.keys((g && g.nodes) || {}).length);
+    find();
     drawNode();
   }
   svgHost.addEventListener("click", (ev) => {
+    const g = shown();
+    if (!g || g.pending) return;
     const id = nodeIdOf(ev.target, svgHost);
-    if (id) save(model, "node", id);
+    const node = id ? g.nodes[id] : null;
+    if (node && Array.isArray(node.toggle)) {
+      setOptions(toggleOptions(model.get("graph_options"), node.toggle));
+      return;
+    }
+    if (id) {
+      save(model, "node", id);
+      return;
+    }
+    const cluster = ev.target.closest && ev.target.closest("g.cluster[data-cluster]");
+    const c = cluster ? g.clusters[cluster.getAttribute("data-cluster")] : null;
+    if (c) setOptions(toggleOptions(model.get("graph_options"), c.toggle));
   });
+  search.addEventListener("input", find);
+  search.addEventListener("keydown", (ev) => {
+    if (ev.key !== "Enter" || matches.length === 0) return;
+    ev.preventDefault();
+    at = (at + 1) % matches.length;
+    found.textContent = `${at + 1} of ${matches.length}`;
+    zoom.readable();
+    save(model, "node", matches[at]);
+    drawNode();
+  });
+  group.addEventListener("change", () => setOptions(
+    { ...normalOptions(model.get("graph_options")), group_states: group.checked }));
+  plumbing.addEventListener("change", () => setOptions(
+    { ...normalOptions(model.get("graph_options")), fold_library: !plumbing.checked }));
+  repeats.addEventListener("change", () => setOptions(
+    { ...normalOptions(model.get("graph_options")), fold_repeats: repeats.checked }));
+  reset.addEventListener("click", () => setOptions(DEFAULT_OPTIONS));
   draw();
-  return { el: panel, events: { "change:view": draw, "change:node": drawNode } };
+  return {
+    el: panel,
+    events: {
+      "change:view": draw, "change:node": drawNode, "change:graph_drawn": draw,
+      "change:graph_options": draw,
+    },
+  };
 }
 
 function explainPanel(entry) {
