@@ -201,3 +201,22 @@ def open_and_run_all(page, url: str, base: str, token: str) -> None:
     page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
     accept_dialog(page, wait_ms=2_000)
+
+
+@contextlib.contextmanager
+def browser_page(width: int, height: int, step_ms: int):
+    """A Chromium page of ``width`` x ``height`` px whose waits default to ``step_ms``;
+    yields ``(page, expect)``. The browser is always closed."""
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
+                                    timeout=30_000)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.set_default_timeout(step_ms)
+            expect.set_options(timeout=step_ms)
+            yield page, expect
+        finally:
+            browser.close()

@@ -17,7 +17,7 @@ import re
 import time
 
 import pytest
-from _lab import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, HERE, open_and_run_all, serve
+from _lab import ARTIFACTS, HERE, browser_page, open_and_run_all, serve
 
 pytestmark = pytest.mark.browser
 
@@ -169,30 +169,19 @@ def _model_steps(page, expect, model: str) -> dict:
 
 
 def test_real_models_in_dark_jupyterlab(dark_lab):
-    from playwright.sync_api import expect, sync_playwright
-
     _, url, base, token = dark_lab
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
-                                    timeout=30_000)
-        try:
-            page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
-            page.set_default_timeout(STEP_MS)
-            expect.set_options(timeout=STEP_MS)
-            start = time.monotonic()
-            open_and_run_all(page, url, base, token)
-            widgets = page.locator(".vmapviz-widget.vmapviz-inspector")
-            expect(widgets).to_have_count(2, timeout=BUILD_MS)
-            times = {"notebook_run": round(time.monotonic() - start, 2)}
-            assert page.locator("body").get_attribute("data-jp-theme-light") == "false"
-            color = widgets.first.locator(".vmapviz-title").evaluate(
-                "(el) => getComputedStyle(el).color")
-            rgb = [int(c) for c in color[color.index("(") + 1:color.index(")")].split(",")[:3]]
-            assert sum(rgb) > 3 * 128, f"title text {color} is dark on the dark theme"
-            for model in MODELS:
-                times[model] = _model_steps(page, expect, model)
-        finally:
-            browser.close()
+    with browser_page(WIDTH, HEIGHT, STEP_MS) as (page, expect):
+        start = time.monotonic()
+        open_and_run_all(page, url, base, token)
+        widgets = page.locator(".vmapviz-widget.vmapviz-inspector")
+        expect(widgets).to_have_count(2, timeout=BUILD_MS)
+        times = {"notebook_run": round(time.monotonic() - start, 2)}
+        assert page.locator("body").get_attribute("data-jp-theme-light") == "false"
+        color = widgets.first.locator(".vmapviz-title").evaluate(
+            "(el) => getComputedStyle(el).color")
+        rgb = [int(c) for c in color[color.index("(") + 1:color.index(")")].split(",")[:3]]
+        assert sum(rgb) > 3 * 128, f"title text {color} is dark on the dark theme"
+        for model in MODELS:
+            times[model] = _model_steps(page, expect, model)
     (ARTIFACTS / "real_models_times.json").write_text(json.dumps(times, indent=1) + "\n")
     print("\nreal-model Inspector steps (s):", json.dumps(times, indent=1))
