@@ -16,7 +16,6 @@ ratio of each to the trace time (target: DOT <= 1x trace). The model is
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import statistics
 import time
@@ -27,6 +26,7 @@ import jax.numpy as jnp
 from vmapviz import examples, widgets
 from vmapviz.examples.models import deep_mlp, deep_mlp_forward, params
 from vmapviz.render import to_dot, to_svg
+from vmapviz.render.dot import node_count
 from vmapviz.transform import vmap2
 
 LAYERS = 500  # 4 equations per layer: ~2,000 equations
@@ -96,7 +96,7 @@ def model_row(name: str, example) -> str:
         layout = f"{timed(lambda: [to_svg(d) for d in dots])[1]:6.2f}s"
         # what unticking "fold repeated blocks" costs: the per-element graph drawn whole
         whole = to_dot(report, which="elementwise", fold_repeats=False)
-        nodes = len(re.findall(r"^\s*\w+ \[label=", whole, flags=re.MULTILINE))
+        nodes = node_count(whole)
         unfolded = f"{timed(lambda: to_svg(whole, timeout=600))[1]:6.2f}s/{nodes}"
     inspector, build = timed(lambda: widgets.Inspector([report]))
     size = len(json.dumps(inspector.entries))

@@ -156,6 +156,20 @@ def to_dot(report: Any, which: str = "both", max_cluster_eqns: int = 50,
 
 
 
+_NODE_LINE = re.compile(r"^\s*\w+ \[label=", flags=re.MULTILINE)
+
+
+def node_count(dot_source: str) -> int:
+    """How many nodes DOT text made by :func:`graph_to_dot` declares (edges not counted).
+
+    >>> node_count('  e1 [label="x", shape=box];')
+    1
+    >>> node_count('  e1 -> e2 [label="f32[]"];')
+    0
+    """
+    return len(_NODE_LINE.findall(dot_source))
+
+
 def to_svg(dot_source: str, timeout: float = 120.0) -> str:
     """Run ``dot -Tsvg`` on DOT text; :class:`DotNotFoundError` when ``dot`` is missing.
 
@@ -169,7 +183,7 @@ def to_svg(dot_source: str, timeout: float = 120.0) -> str:
         run = subprocess.run([exe, "-Tsvg"], input=dot_source.encode("utf-8"),
                              capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        nodes = len(re.findall(r"^\s*\w+ \[label=", dot_source, flags=re.MULTILINE))
+        nodes = node_count(dot_source)
         raise DotTimeoutError(
             f"Graphviz `dot` did not lay out this graph ({nodes} nodes) within {timeout:g} s. "
             "Fold more of it (fold repeated blocks, collapse a sub-jaxpr), or lay the DOT "
