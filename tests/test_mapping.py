@@ -460,7 +460,7 @@ def test_policy_ignore_grows_on_a_second_mapping():
     np.testing.assert_array_equal(ws.value, [[2.0, 3.0, 4.0], [3.0, 4.0, 5.0], [4.0, 5.0, 6.0]])
 
 
-def test_policy_auto_write_only_state_is_scattered_silently():
+def test_policy_auto_warns_when_a_written_only_state_changes_shape():
     out_state = LongTermState(jnp.asarray(0.0), name="last")
 
     def f(x):
@@ -468,13 +468,32 @@ def test_policy_auto_write_only_state_is_scattered_silently():
         return x
 
     m = vmap2(f)
-    m(jnp.array([1.0, 2.0, 3.0]))  # a pure output: no warning (warnings are errors here)
+    with pytest.warns(UserWarning, match=r"State last .*new axis 0 of size 3 .*'auto'") as got:
+        m(jnp.array([1.0, 2.0, 3.0]))  # f32[] -> f32[3]: the shape changes, so it says so
+    assert got[0].filename == __file__  # pointing at the user's line
     np.testing.assert_array_equal(out_state.value, [2.0, 4.0, 6.0])
-    m(jnp.array([1.0, 2.0, 3.0]))  # leading size = batch size: written back on axis 0
+    m(jnp.array([1.0, 2.0, 3.0]))  # leading size = batch size: same shape, silent
     np.testing.assert_array_equal(out_state.value, [2.0, 4.0, 6.0])
-    # a new batch size re-traces and scatters again
-    m(jnp.array([1.0, 2.0, 3.0, 4.0]))
+    with pytest.warns(UserWarning, match=r"State last .*size 4"):
+        m(jnp.array([1.0, 2.0, 3.0, 4.0]))  # a new batch size: f32[3] -> f32[4], said again
     np.testing.assert_array_equal(out_state.value, [2.0, 4.0, 6.0, 8.0])
+
+
+def test_policy_auto_warns_for_a_read_and_written_state_inside_jit_and_inspect():
+    acc = LongTermState(jnp.asarray(0.0), name="acc")
+
+    def f(x):
+        acc.value = acc.value + x
+        return x
+
+    with pytest.warns(UserWarning, match=r"State acc .*read and written") as got:
+        vmapviz.transform.jit(vmap2(f))(jnp.arange(3.0))
+    assert got[0].filename == __file__
+    assert acc.value.shape == (3,)
+    acc.value = jnp.asarray(0.0)
+    with pytest.warns(UserWarning, match=r"State acc .*read and written"):
+        report = vmap2(f).inspect(jnp.arange(3.0))
+    assert report.axes.entries[1].rule_out == "policy"
 
 
 def test_invalid_policy_text():

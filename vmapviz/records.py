@@ -230,6 +230,7 @@ class CacheRecord:
     entries: int
     traces: int
     changes: tuple[Difference, ...]  # on a miss: what differs from the nearest entry
+    call: int = 0  # this mapping's calls so far, this one included (1: the first call)
     stage: str = "cache"
 
     @property

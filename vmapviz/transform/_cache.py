@@ -84,6 +84,7 @@ class CachedTraces:
     """
 
     _cache: SignatureCache
+    call_count: int = 0  # calls so far (counted under the State lock)
 
     def _split(self, args: tuple, kwargs: dict):
         return split_call(self._wrapped, args, kwargs, self.static_argnums,
@@ -97,6 +98,7 @@ class CachedTraces:
         call = self._split(args, kwargs)
         key = call.signature()
         with STATE_LOCK:  # a call is atomic: no other thread's State writes interleave
+            self.call_count += 1
             return self._call(call, key)
 
     def get_states_by_cache(self, key: Any) -> tuple:

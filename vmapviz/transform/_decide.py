@@ -247,6 +247,10 @@ def _apply_policy(spec: MapSpec, s: State, was_read: bool, n: int) -> StateOut:
         warning = (f"{what}; it is read and written, so it gains a batch axis of size {n} "
                    "(policy 'auto'). Declare it in state_in_axes and state_out_axes to make "
                    "this explicit.")
+    elif policy == "auto":
+        warning = (f"{what}; its per-lane values are stacked on a new axis 0 of size {n} "
+                   "(policy 'auto'), so its shape changes. Declare it in state_out_axes to "
+                   "make this explicit.")
     return StateOut(s, 0, Rule.POLICY, True, warning=warning, policy=policy)
 
 

@@ -210,6 +210,7 @@ class StatefulMapping(CachedTraces):
             entries=len(self._cache),
             traces=self.trace_count,
             changes=changes or (),
+            call=self.call_count,
         )
 
     # ------------------------------------------------------------------ tracing
