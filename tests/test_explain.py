@@ -70,14 +70,21 @@ def test_explain_names_the_filter_and_axis():
     mapping, args, _ = examples.get("1.5_counter").build()
     text = mapping.explain(*args)
     assert ("count (ShortTermState f32[4]) is batched on axis 0 because state_in_axes "
-            "{0: OfType(<class 'vmapviz.ShortTermState'>)} matched") in text
+            "{0: OfType(ShortTermState)} matched") in text
+    assert "<class" not in text  # filters read as they are written, classes by name
+    # the mapping's attribute keeps brainstate's repr, which the seed tutorial prints
+    assert repr(mapping.state_in_axes) == "{0: OfType(<class 'vmapviz.ShortTermState'>)}"
+    # the records keep the filter's repr as data
+    [count] = [e for e in mapping.inspect(*args).axes.entries if e.label == "count"]
+    assert count.filter_in == "OfType(<class 'vmapviz.ShortTermState'>)"
     assert "written back on axis 0, the axis it entered on" in text
 
 
 def test_explain_warns_about_a_broadcast_key():
     mapping = vmap2(lambda key, s: jax.random.normal(key, ()) * s, in_axes=(None, 0))
     text = mapping.explain(jax.random.key(0), jnp.arange(3.0))
-    assert "looks like a PRNG key and is broadcast: every lane draws the same" in text
+    assert ("normal(key) draws from argument key, which is broadcast (in_axes None): every "
+            "lane draws the same numbers") in text
 
 
 def test_explain_warns_about_scatter_and_growth():

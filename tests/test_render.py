@@ -31,8 +31,9 @@ def counter_report(name="count"):
 
 def test_state_table_rows():
     t = _ir.state_table(counter_report())
-    assert t.columns == ("State", "Type", "Shape", "Access", "Batch axis in -> out", "Reason")
-    assert t.rows[0][:5] == ("count", "ShortTermState", "f32[4]", "read, written", "0 -> 0")
+    assert t.columns == ("State", "Type", "Shape", "Shape after", "Access", "Batch axis in -> out",
+                         "Reason")
+    assert t.rows[0][:6] == ("count", "ShortTermState", "f32[4]", "f32[4]", "read, written", "0 -> 0")
 
 
 def test_text_has_aligned_columns():

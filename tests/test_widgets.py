@@ -61,7 +61,7 @@ def test_entries_hold_the_records_json():
     w = Inspector(report)
     (entry,) = w.entries
     assert entry["report"] == json.loads(report.to_json())
-    assert entry["label"] == "step(f32[4])"
+    assert entry["label"] == "call 1, first call: step(f32[4])"
     assert entry["mapping"] == "step"
     assert entry["title"] == "vmap2 of step over 4 lanes"
     assert entry["axis_size"] == 4
@@ -232,7 +232,8 @@ def test_inspector_add_and_select_entries():
     w.lane = 3
     count.value = jnp.zeros(2)
     assert w.inspect(jnp.arange(2.0)) is w
-    assert [e["label"] for e in w.entries] == ["step(f32[4])", "step(f32[2])"]
+    assert [e["label"] for e in w.entries] == ["call 1, first call: step(f32[4])",
+                                               "call 2, miss: d f32[4] -> f32[2]"]
     assert w.selected == 1
     assert w.lane == 1  # clamped to the new entry's lanes
     assert repr(w) == "Inspector(mapping='step', entries=2, selected=1, lanes=2, states=['count'])"
@@ -327,7 +328,7 @@ def test_static_html_of_several_entries_names_the_selected_one():
     count.value = jnp.zeros(2)
     w.inspect(jnp.arange(2.0))
     html = w._repr_mimebundle_()[0]["text/html"]
-    assert "<p>Cache entry 2 of 2: <code>step(f32[2])</code></p>" in html
+    assert "<p>Cache entry 2 of 2: <code>call 2, miss: d f32[4] -&gt; f32[2]</code></p>" in html
     assert "vmap2 of step over 2 lanes" in html
 
 

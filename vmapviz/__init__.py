@@ -34,6 +34,7 @@ from ._state import ShortTermState as ShortTermState
 from ._state import State as State
 from ._state import StateTrace as StateTrace
 from ._state import StateValueError as StateValueError
+from .inspection import compare as compare
 from .inspection import explain as explain
 from .transform._errors import BatchAxisError as BatchAxisError
 

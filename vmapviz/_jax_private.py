@@ -21,6 +21,14 @@ source_info=)``                    happens (``current_new_arg``); 0.6.0
 ``Primitive.get_bind_params``      ``lane_axes`` re-binds each equation:     0.6.1-0.12.0.1
                                    ``(subfuns, params)`` up to 0.9.1,
                                    ``params`` from 0.9.2 (``bind_params``)
+``Primitive.bind`` under           ``batch_equation``: what jax.vmap's       0.10.2
+``jax.vmap``, one equation         batching rule makes of one equation
+                                   alone (``inspection._batching``)
+parameter values as data           ``plain_params``: which parameters a      0.10.2
+                                   batching rule rewrote (sub-jaxprs and
+                                   functions left out)
+``dot_general`` param              ``dot_batch_dims``: how many batch        0.10.2
+``dimension_numbers``              dimensions a dot_general has
 ``jaxprs_in_params``               sub-jaxprs of an equation: in             0.6.1-0.12.0.1
                                    ``jax.extend.core`` from 0.10, in
                                    ``core`` before
@@ -54,6 +62,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.extend
+import numpy as np
 from jax._src import array as _array
 from jax._src import core as _core
 from jax._src import source_info_util as _source_info
@@ -228,6 +237,73 @@ def bind_params(eqn: Any) -> tuple[list, dict]:
         subfuns, params = found
         return list(subfuns), params
     return [], found
+
+
+def batch_equation(eqn: Any, in_axes: list, out_axes: list, axis_size: int,
+                   axis_name: Any = None) -> Any:
+    """The ClosedJaxpr ``jax.vmap`` makes of one equation alone (traced, nothing runs).
+
+    ``in_axes``: one batch axis (or None) per input of ``eqn`` (literals: None);
+    ``out_axes``: where each output keeps its batch axis, as ``lane_axes`` found it, so
+    no moves are added after the equation.
+
+    >>> import jax, jax.numpy as jnp
+    >>> eqn = jax.make_jaxpr(lambda x, b: x + b)(jnp.ones(3), jnp.ones(3)).jaxpr.eqns[0]
+    >>> [e.primitive.name for e in batch_equation(eqn, [0, None], [0], 4).jaxpr.eqns]
+    ['broadcast_in_dim', 'add']
+    """
+    subfuns, params = bind_params(eqn)
+    literal = [isinstance(v, jax.extend.core.Literal) for v in eqn.invars]
+
+    def one(*args):
+        it = iter(args)
+        vals = [v.val if lit else next(it) for v, lit in zip(eqn.invars, literal)]
+        outs = eqn.primitive.bind(*subfuns, *vals, **params)
+        return list(outs) if eqn.primitive.multiple_results else [outs]
+
+    structs, axes = [], []
+    for v, lit, ax in zip(eqn.invars, literal, in_axes):
+        if not lit:
+            structs.append(shape_struct(v.aval, insert=None if ax is None else (ax, axis_size)))
+            axes.append(ax)
+    mapped = jax.vmap(one, in_axes=tuple(axes), out_axes=list(out_axes), axis_name=axis_name,
+                      axis_size=axis_size)
+    return jax.make_jaxpr(mapped)(*structs)
+
+
+def _plain(value: Any) -> Any:
+    """Numpy scalars inside plain tuples and lists made Python numbers (prints ``1``,
+    not ``np.int64(1)``)."""
+    if type(value) in (tuple, list):
+        return tuple(_plain(x) for x in value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def plain_params(eqn: Any) -> dict[str, Any]:
+    """An equation's parameters a batching rule may rewrite: all but sub-jaxprs and
+    functions, numpy scalars made Python numbers (lists become tuples).
+
+    >>> import jax, jax.numpy as jnp
+    >>> eqn = jax.make_jaxpr(lambda x: x.sum(0))(jnp.ones(3)).jaxpr.eqns[0]
+    >>> plain_params(eqn)['axes']
+    (0,)
+    """
+    out = {}
+    for key, value in eqn.params.items():
+        if callable(value) or list(_jaxprs_in_params({key: value})):
+            continue
+        out[key] = _plain(value)
+    return out
+
+
+def dot_batch_dims(eqn: Any) -> int | None:
+    """How many batch dimensions a ``dot_general`` has (None for other primitives)."""
+    if eqn.primitive.name != "dot_general":
+        return None
+    (_, (lhs_batch, _)) = eqn.params["dimension_numbers"]
+    return len(lhs_batch)
 
 
 # ------------------------------------------------------------- jaxpr layouts

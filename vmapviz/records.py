@@ -22,18 +22,30 @@ from typing import Any
 __all__ = [
     "AxesRecord",
     "AxisRecord",
+    "BatchingChange",
+    "BatchingKind",
     "CacheRecord",
     "Change",
+    "Delta",
     "Difference",
     "DiscoveryRecord",
+    "EntryChange",
     "EqnFlags",
+    "ErrorRecord",
     "ExecutionRecord",
+    "JaxprChange",
     "JaxprFlags",
     "KeyRecord",
+    "KeySource",
     "KeysRecord",
     "Kind",
+    "LaneValues",
+    "Pitfall",
+    "PrimitiveCount",
     "Rule",
+    "Sample",
     "StateRecord",
+    "ValuesRecord",
     "WriteBackRecord",
     "WriteRecord",
     "to_dict",
@@ -240,12 +252,24 @@ class CacheRecord:
 
 @_frozen
 class ExecutionRecord:
-    """Stage 5: how the batched program ran."""
+    """Stage 5: how the batched program ran (``ran`` False: a dry run, nothing ran)."""
 
     mapping: str
     compiled: bool
     outputs: tuple[str, ...]
+    ran: bool = True
     stage: str = "execution"
+
+
+@_frozen
+class ErrorRecord:
+    """A call that raised: the stage it was in, the exception's type and message."""
+
+    mapping: str
+    failed_stage: str  # 'cache' | 'trace' (discovery and axes) | 'execution' | 'write_back'
+    error_type: str
+    message: str
+    stage: str = "error"
 
 
 @_frozen
@@ -266,6 +290,52 @@ class WriteBackRecord:
     mapping: str
     entries: tuple[WriteRecord, ...]
     stage: str = "write_back"
+
+
+@_frozen
+class Sample:
+    """The first elements of one array (row-major, at most the call's cap), as numbers.
+
+    >>> s = Sample((2, 3), 'float32', (0.0, 1.0, 2.0), 6)
+    >>> s.truncated
+    True
+    """
+
+    shape: tuple[int, ...]
+    dtype: str
+    values: tuple  # Python floats, ints or bools
+    total: int  # elements in the whole array
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.values) < self.total
+
+
+@_frozen
+class LaneValues:
+    """What each lane read and produced of one argument leaf, State or output.
+
+    ``before[i]`` / ``after[i]``: lane i's value on the way in / out, one
+    :class:`Sample` per leaf (empty: nothing read or written). A RandomState reads the
+    key of its lane and keeps the split key.
+    """
+
+    label: str
+    kind: Kind
+    before: tuple[tuple[Sample, ...], ...]
+    after: tuple[tuple[Sample, ...], ...]
+
+
+@_frozen
+class ValuesRecord:
+    """Values per lane, recorded on request (``inspect(..., values=True)``), capped."""
+
+    mapping: str
+    cap: int  # elements kept per array
+    lanes: int  # lanes recorded (the first ones)
+    axis_size: int
+    entries: tuple[LaneValues, ...]
+    stage: str = "values"
 
 
 @_frozen
@@ -292,6 +362,219 @@ class JaxprFlags:
     invars: tuple[bool, ...]
     eqns: tuple[EqnFlags, ...]
     outvars: tuple[bool, ...]
+
+
+# ------------------------------------------------------------ what vmap did
+
+
+class BatchingKind(_Closed):
+    """What ``jax.vmap``'s batching rule did to one equation of the per-element jaxpr.
+
+    ``BROADCAST_INSERTED``: an input shared by every lane got a ``broadcast_in_dim``;
+    ``BATCH_DIM_ADDED``: a ``dot_general`` gained a batch dimension; ``AXIS_MOVED``: a
+    ``transpose`` moved a batch axis; ``LOOP_CARRIES_BATCH``: a ``scan`` / ``while``
+    carries the batch axis in its carry; ``BRANCHES_SELECTED``: a ``cond`` whose branch
+    differs by lane became every branch plus ``select_n``; ``BODY_BATCHED``: a call or
+    loop runs its body on batched operands; ``PARAMS_CHANGED``: the same primitive with
+    rewritten parameters; ``PER_LANE_RANDOM``: random bits from per-lane keys;
+    ``COLLECTIVE``: a collective over the mapped axis became a computation across lanes;
+    ``INSERTED``: the same primitive and parameters, with primitives added before it
+    (a ``broadcast_in_dim`` lining up a batched operand's rank); ``REPLACED``: other
+    primitives instead; ``UNCHANGED``: the same primitive and parameters on values with
+    the batch axis; ``NOT_ANALYSED``: past the analysis
+    budget; ``FAILED``: batching the equation alone raised (``error`` names the
+    exception's type).
+    """
+
+    BROADCAST_INSERTED = "broadcast_inserted"
+    BATCH_DIM_ADDED = "batch_dim_added"
+    AXIS_MOVED = "axis_moved"
+    LOOP_CARRIES_BATCH = "loop_carries_batch"
+    BRANCHES_SELECTED = "branches_selected"
+    BODY_BATCHED = "body_batched"
+    PARAMS_CHANGED = "params_changed"
+    PER_LANE_RANDOM = "per_lane_random"
+    COLLECTIVE = "collective"
+    INSERTED = "inserted"
+    REPLACED = "replaced"
+    UNCHANGED = "unchanged"
+    NOT_ANALYSED = "not_analysed"
+    FAILED = "failed"
+
+
+@_frozen
+class BatchingChange:
+    """What batching made of one top-level equation whose inputs vary by lane.
+
+    ``path``: the equation's index (``'3'``); ``call``: the function name a call
+    equation carries (``_normal``); ``operands``: the inputs involved (jaxpr inputs by
+    label, other values by the primitive that made them); ``inserted``: primitives
+    batching added, in order; ``rewritten``: ``(name, before, after)`` of each rewritten
+    parameter; ``out_axes``: the batch axis of each output (None: same in every lane);
+    ``error``: for ``FAILED``, the type of the exception batching raised.
+
+    >>> c = BatchingChange('1', 'add', BatchingKind.BROADCAST_INSERTED, ('bias',),
+    ...                    ('broadcast_in_dim',))
+    >>> c.param, c.kind
+    (None, BatchingKind.BROADCAST_INSERTED)
+    """
+
+    path: str
+    primitive: str
+    kind: BatchingKind
+    operands: tuple[str, ...] = ()
+    inserted: tuple[str, ...] = ()
+    rewritten: tuple[tuple[str, str, str], ...] = ()
+    out_axes: tuple[int | None, ...] = ()
+    call: str | None = None
+    error: str | None = None
+
+    @property
+    def param(self) -> str | None:
+        """The first rewritten parameter's name."""
+        return self.rewritten[0][0] if self.rewritten else None
+
+    @property
+    def before(self) -> str | None:
+        """The first rewritten parameter before batching (short text)."""
+        return self.rewritten[0][1] if self.rewritten else None
+
+    @property
+    def after(self) -> str | None:
+        """The first rewritten parameter after batching (short text)."""
+        return self.rewritten[0][2] if self.rewritten else None
+
+
+# ------------------------------------------------------------ comparing two calls
+
+#: The :class:`AxisRecord` fields that say how a value is batched.
+BATCHING_FIELDS = ("axis_in", "axis_out", "rule_in", "rule_out")
+#: The fields that say what decided it (the filters that matched, the policy, the flag).
+DECISION_FIELDS = ("filter_in", "filter_out", "policy", "batched")
+#: The fields that say what a value is (``state_class``: a State's class, from discovery).
+TYPE_FIELDS = ("type", "weak", "state_class")
+
+
+class Delta(_Closed):
+    """How one argument leaf, State or output differs from report ``a`` to report ``b``."""
+
+    ADDED = "added"  # only in b
+    REMOVED = "removed"  # only in a
+    CHANGED = "changed"  # in both; ``fields`` name what differs
+
+
+@_frozen
+class EntryChange:
+    """One argument leaf, State or output that differs between two reports ``a`` and ``b``.
+
+    ``fields`` names what differs: :class:`AxisRecord` fields (``type``, ``weak``,
+    ``axis_in``, ``rule_in``, ``filter_in``, ...) and ``state_class``; for ``ADDED`` /
+    ``REMOVED`` it names what the one side has (its type and axes). ``a`` / ``b``: the
+    entry in each report (None on the side it is missing from); ``class_a`` /
+    ``class_b``: a State's class (``ShortTermState``) in each.
+
+    >>> c = EntryChange(Kind.ARGUMENT, 'argument x', Delta.CHANGED, ('type',), None, None)
+    >>> c.type_changed, c.batching_changed
+    (True, False)
+    """
+
+    kind: Kind
+    label: str
+    delta: Delta
+    fields: tuple[str, ...]
+    a: AxisRecord | None
+    b: AxisRecord | None
+    class_a: str | None = None
+    class_b: str | None = None
+
+    @property
+    def type_changed(self) -> bool:
+        return self.delta is Delta.CHANGED and any(f in TYPE_FIELDS for f in self.fields)
+
+    @property
+    def batching_changed(self) -> bool:
+        """Its axes or the rules that decided them differ (an argument's ``axis_in`` too)."""
+        return self.delta is Delta.CHANGED and any(f in BATCHING_FIELDS for f in self.fields)
+
+    @property
+    def decision_changed(self) -> bool:
+        return self.delta is Delta.CHANGED and any(f in DECISION_FIELDS for f in self.fields)
+
+
+@_frozen
+class PrimitiveCount:
+    """How many equations of one primitive a jaxpr holds in ``a`` and in ``b`` (nested too)."""
+
+    name: str
+    a: int
+    b: int
+
+
+@_frozen
+class JaxprChange:
+    """Two reports' per-element (``which='elementwise'``) or batched jaxprs side by side.
+
+    ``eqns_*``: top-level equations; ``total_*``: with every nested jaxpr's equations;
+    ``primitives``: the primitives whose counts differ, by name; ``same_text``: the
+    jaxprs print identically.
+    """
+
+    which: str
+    eqns_a: int
+    eqns_b: int
+    total_a: int
+    total_b: int
+    primitives: tuple[PrimitiveCount, ...]
+    same_text: bool
+
+
+# ------------------------------------------------------------ random pitfalls
+
+
+class KeySource(_Closed):
+    """Where the key of a random draw that is the same in every lane comes from.
+
+    ``CAPTURED``: a constant of the per-element jaxpr (a key closed over from outside
+    the function); ``ARGUMENT``: an argument leaf broadcast to every lane (in_axes
+    None); ``STATE``: a State no ``state_in_axes`` filter batches; ``SAME_IN_LANES``:
+    a mapped input whose lanes all got the same key at run time; ``FIXED_SEED``: made
+    inside the function from a seed that is the same in every lane; ``OTHER``: derived
+    some other way from values that are the same in every lane.
+    """
+
+    CAPTURED = "captured"
+    ARGUMENT = "argument"
+    STATE = "state"
+    SAME_IN_LANES = "same_in_lanes"
+    FIXED_SEED = "fixed_seed"
+    OTHER = "other"
+
+
+@_frozen
+class Pitfall:
+    """A random draw that is the same in every lane and reaches values that vary by lane.
+
+    ``path``: the draw's equation in the per-element jaxpr (``'3'``; ``'3/0/5'``:
+    equation 3, its sub-jaxpr 0, equation 5 there), as graphs name places; ``name``:
+    what graphs show for it (``normal(key)``, ``random_bits``); ``primitive``: its
+    primitive; ``source``: where its key comes from; ``label``: the argument leaf or
+    State that holds the key (None when no input does); ``index``: that input's index
+    among the per-element jaxpr's inputs; ``outputs`` / ``states``: the lane-varying
+    outputs and written States the draw reaches.
+
+    >>> p = Pitfall('0', 'normal(key)', 'jit', KeySource.CAPTURED, None, None, ('output 0',))
+    >>> p.source, p.states
+    (KeySource.CAPTURED, ())
+    """
+
+    path: str
+    name: str
+    primitive: str
+    source: KeySource
+    label: str | None
+    index: int | None
+    outputs: tuple[str, ...]
+    states: tuple[str, ...] = ()
 
 
 def to_dict(record: Any) -> Any:

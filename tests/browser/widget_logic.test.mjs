@@ -21,6 +21,11 @@ import widget, {
   nodeDetails,
   nodeIdOf,
   tabsFor,
+  STAGE_HINT,
+  stageBarView,
+  stageHighlights,
+  stageIndex,
+  stageStep,
 } from "../../vmapviz/widgets/static/vmapviz.js";
 
 const entry = {
@@ -230,4 +235,96 @@ test("zoomStep walks the zoom levels; svgLengthPx reads Graphviz sizes", () => {
   assert.equal(svgLengthPx("300px"), 300);
   assert.equal(svgLengthPx("300"), 300);
   assert.equal(svgLengthPx("100%"), 0);
+});
+
+// ------------------------------------------------------------------ stage stepper
+
+const NAMES = ["cache", "discovery", "axes", "keys", "execution", "write_back"];
+const staged = {
+  ...entry,
+  stages: NAMES.map((name) => ({
+    name,
+    title: name.replace("_", "-"),
+    available: name !== "keys",
+    caption: `${name.replace("_", "-")}: what it decided`,
+    tab: { cache: "states", discovery: "states", execution: "graph" }[name] || "axes",
+    labels: name === "write_back" ? ["count"] : [],
+    rows: name === "write_back" ? ["count"] : [],
+    nodes: name === "write_back" ? { elementwise: ["e5"], batched: ["b5"] } : { elementwise: [], batched: [] },
+  })),
+};
+const NO_KEYS = NAMES.map((n) => n !== "keys");
+
+test("stageStep: arrows step over a missing stage and stop at the ends", () => {
+  assert.equal(stageStep(2, 6, "ArrowRight", NO_KEYS), 4, "axes -> execution: keys skipped");
+  assert.equal(stageStep(4, 6, "ArrowLeft", NO_KEYS), 2, "execution -> axes: keys skipped");
+  assert.equal(stageStep(2, 6, "ArrowRight"), 3, "with keys: axes -> keys");
+  assert.equal(stageStep(5, 6, "ArrowRight", NO_KEYS), 5, "stays at the last stage");
+  assert.equal(stageStep(0, 6, "ArrowLeft", NO_KEYS), 0, "stays at the first stage");
+});
+
+test("stageStep: from off, arrows and Enter turn the stepper on; Escape turns it off", () => {
+  assert.equal(stageStep(-1, 6, "ArrowRight", NO_KEYS), 0);
+  assert.equal(stageStep(-1, 6, "ArrowLeft", NO_KEYS), 5);
+  assert.equal(stageStep(-1, 6, "Enter", NO_KEYS), 0);
+  assert.equal(stageStep(-1, 6, " ", NO_KEYS), 0);
+  assert.equal(stageStep(3, 6, "Enter"), null, "Enter on a stage is the button's click");
+  assert.equal(stageStep(3, 6, "Escape"), -1);
+  assert.equal(stageStep(-1, 6, "Escape"), null, "Escape while off is left to the page");
+  assert.equal(stageStep(3, 6, "Home", [false, true, true, true, true, true]), 1);
+  assert.equal(stageStep(0, 6, "End", [true, true, true, true, true, false]), 4);
+  assert.equal(stageStep(1, 6, "a"), null);
+  assert.equal(stageStep(-1, 0, "ArrowRight"), null, "no stages: nothing to step");
+  assert.equal(stageStep(undefined, 6, "ArrowRight"), 0);
+});
+
+test("stageIndex: names (write-back too), off, unknown and missing stages", () => {
+  assert.equal(stageIndex(staged.stages, "axes"), 2);
+  assert.equal(stageIndex(staged.stages, "write-back"), 5);
+  assert.equal(stageIndex(staged.stages, "write_back"), 5);
+  assert.equal(stageIndex(staged.stages, ""), -1);
+  assert.equal(stageIndex(staged.stages, "sort"), -1);
+  assert.equal(stageIndex(staged.stages, "keys"), -1, "the call split no key");
+  assert.equal(stageIndex(undefined, "axes"), -1);
+});
+
+test("stageBarView: buttons, caption, and whether previous / next can move", () => {
+  const off = stageBarView(staged, "");
+  assert.equal(off.on, false);
+  assert.equal(off.caption, STAGE_HINT);
+  assert.deepEqual(off.buttons.map((b) => b.available), NO_KEYS);
+  assert.deepEqual(off.buttons.map((b) => b.title), ["cache", "discovery", "axes", "keys", "execution", "write-back"]);
+  assert.equal(off.canPrev && off.canNext, true, "from off both turn it on");
+  const first = stageBarView(staged, "cache");
+  assert.equal(first.caption, "cache: what it decided");
+  assert.deepEqual(first.buttons.map((b) => b.active), [true, false, false, false, false, false]);
+  assert.equal(first.canPrev, false);
+  assert.equal(first.canNext, true);
+  const last = stageBarView(staged, "write_back");
+  assert.equal(last.canNext, false);
+  assert.equal(last.name, "write_back");
+  assert.equal(stageBarView({}, "axes").buttons.length, 0);
+});
+
+test("stageHighlights: rows and the nodes of the view shown; none while off", () => {
+  assert.equal(stageHighlights(staged, "", "elementwise"), null);
+  const wb = stageHighlights(staged, "write_back", "elementwise", {}, DEFAULT_OPTIONS);
+  assert.deepEqual(wb.labels, ["count"]);
+  assert.deepEqual(wb.rows, ["count"]);
+  assert.deepEqual(wb.nodes, ["e5"]);
+  assert.equal(wb.tab, "axes");
+  assert.equal(wb.caption, "write-back: what it decided");
+  // the batched view has no SVG here but still has nodes (shown as DOT text)
+  assert.deepEqual(stageHighlights(staged, "write_back", "batched").nodes, ["b5"]);
+  assert.deepEqual(stageHighlights(staged, "axes", "elementwise").nodes, []);
+});
+
+test("stageHighlights on a graph drawn with other options uses that drawing's ids", () => {
+  const options = { group_states: true };
+  assert.deepEqual(stageHighlights(staged, "write_back", "elementwise", {}, options).nodes, [],
+    "nothing while the kernel draws it");
+  const drawn = { label: staged.label, view: "elementwise", options: normalOptions(options), svg: "<svg/>",
+                  nodes: {}, stages: { write_back: ["e9"] } };
+  assert.deepEqual(stageHighlights(staged, "write_back", "elementwise", drawn, options).nodes, ["e9"]);
+  assert.deepEqual(stageHighlights(staged, "cache", "elementwise", drawn, options).nodes, []);
 });

@@ -10,7 +10,7 @@ The wording lives in :mod:`vmapviz.inspection.words`; this module only joins it.
 ...     return count.value
 >>> f = vmapviz.transform.vmap2(step, state_in_axes={0: vmapviz.ShortTermState})
 >>> print(f.explain(jnp.ones(4)).splitlines()[4])
-- count (ShortTermState f32[4]) is batched on axis 0 because state_in_axes {0: OfType(<class 'vmapviz.ShortTermState'>)} matched; each lane sees f32[]; written back on axis 0, the axis it entered on.
+- count (ShortTermState f32[4]) is batched on axis 0 because state_in_axes {0: OfType(ShortTermState)} matched; each lane sees f32[]; written back on axis 0, the axis it entered on.
 """
 
 from __future__ import annotations

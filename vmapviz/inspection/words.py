@@ -14,26 +14,51 @@ says the same thing the same way.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from ..records import AxisRecord, Change, Difference, Kind, Rule
-from ._groups import StateGroup
+from ..records import (
+    AxisRecord,
+    BatchingKind,
+    Change,
+    Delta,
+    Difference,
+    KeySource,
+    Kind,
+    Rule,
+)
+from ._groups import StateGroup, state_pattern
 
 __all__ = [
     "axis_text",
+    "batching_head",
+    "batching_lines",
+    "batching_text",
+    "comparison_lines",
     "diagram_in",
     "diagram_out",
     "difference_text",
+    "entry_title",
     "explain_lines",
+    "failed_heading",
+    "failed_title",
+    "filter_text",
     "group_head",
     "key_text",
     "lane_texts",
     "miss_reason",
+    "pitfall_badge",
+    "pitfall_text",
     "reason",
     "reason_in",
     "reason_out",
+    "sample_text",
+    "stage_caption",
+    "stage_title",
     "title",
     "types_text",
+    "values_line",
+    "with_values",
 ]
 
 
@@ -58,8 +83,20 @@ def key_text(key: tuple[int, ...]) -> str:
     return "[" + " ".join(str(k) for k in key) + "]"
 
 
+_CLASS_REPR = re.compile(r"<class '(?:[\w.]*\.)?(\w+)'>")
+
+
+def filter_text(flt: str | None) -> str:
+    """A filter's repr as it reads in a sentence: classes by their name.
+
+    >>> filter_text("OfType(<class 'vmapviz.ShortTermState'>)")
+    'OfType(ShortTermState)'
+    """
+    return _CLASS_REPR.sub(r"\1", flt or "")
+
+
 def _filter(axis: Any, flt: str | None) -> str:
-    return f"{{{axis}: {flt}}}"
+    return f"{{{axis}: {filter_text(flt)}}}"
 
 
 _IN = {
@@ -195,6 +232,55 @@ def lane_texts(e: AxisRecord, lane: int, key: Any = None, written: Any = None) -
     return [reads, writes]
 
 
+def number_text(v: Any) -> str:
+    """One recorded number as numpy prints it: ``1.``, ``0.5``, ``3``, ``True``."""
+    if isinstance(v, (bool, int)):
+        return str(v)
+    text = f"{v:.6g}"
+    return text + "." if text.lstrip("-").isdigit() else text
+
+
+def sample_text(samples: tuple) -> str:
+    """A lane's recorded value(s): ``[0. 1. 2.]``, ``1.5``, ``[0. 1. ... (64 of 300)]``."""
+    parts = []
+    for s in samples:
+        nums = " ".join(number_text(v) for v in s.values)
+        if not s.shape:
+            parts.append(nums)
+        elif s.truncated:
+            parts.append(f"[{nums} ... ({len(s.values)} of {s.total})]")
+        else:
+            parts.append(f"[{nums}]")
+    return ", ".join(parts)
+
+
+def values_line(values: Any, lane: int, random: bool = False) -> str:
+    """What lane ``lane`` read and produced of one entry: ``lane 2 reads 1., writes 2.``
+    (``random``: a RandomState, whose lane draws from a key and which keeps another)."""
+    if lane >= len(values.before):
+        return f"lane {lane}: values not recorded (only the first {len(values.before)} lanes)"
+    parts = []
+    if values.before[lane]:
+        parts.append(f"{'draws from key' if random else 'reads'} "
+                     f"{sample_text(values.before[lane])}")
+    if values.after[lane]:
+        parts.append(f"{'the State keeps key' if random else 'writes'} "
+                     f"{sample_text(values.after[lane])}")
+    return f"lane {lane} " + ", ".join(parts) if parts else f"lane {lane}: -"
+
+
+def with_values(texts: list[str], values: Any, lane: int) -> list[str]:
+    """``lane_texts`` with the lane's recorded values appended (``= [0. 1.]``)."""
+    if values is None or lane >= len(values.before):
+        return texts
+    reads, writes = texts
+    if values.before[lane] and reads != "-":
+        reads += f" = {sample_text(values.before[lane])}"
+    if values.after[lane] and writes != "-":
+        writes += f" = {sample_text(values.after[lane])}"
+    return [reads, writes]
+
+
 # ------------------------------------------------------------------ explain
 
 
@@ -226,7 +312,12 @@ def miss_reason(cache: Any) -> str | None:
     return "; ".join(difference_text(d) for d in cache.changes)
 
 
-def cache_line(cache: Any) -> str:
+def cache_line(cache: Any, dry_run: bool = False) -> str:
+    if dry_run:
+        would = ("hit the cache, no retrace" if cache.hit
+                 else f"trace it ({miss_reason(cache)})")
+        return (f"dry run: nothing ran and no State changed (signature {cache.key}); a real "
+                f"call would {would}.")
     if cache.hit:
         return f"cache hit (signature {cache.key}), no retrace."
     why = "" if cache.first_call or not cache.changes else f" because {miss_reason(cache)}"
@@ -241,15 +332,51 @@ def argument_line(e: AxisRecord, n: int) -> str:
             f"each lane sees {e.lane_type}.")
 
 
-def _is_key_type(e: AxisRecord) -> bool:
-    return e.type.startswith("key<") or (e.shapes == ((2,),) and e.dtypes == ("uint32",))
+_KEY_FROM = {
+    KeySource.CAPTURED: "a key captured from outside the function",
+    KeySource.ARGUMENT: "{label}, which is broadcast (in_axes None)",
+    KeySource.STATE: ("the key in State {label}, which no state_in_axes filter batches (every "
+                      "lane reads the same key)"),
+    KeySource.SAME_IN_LANES: "{label}, which is mapped, but every lane got the same key",
+    KeySource.FIXED_SEED: "a key made inside the function from a fixed seed",
+    KeySource.OTHER: "a key that is the same in every lane",
+}
+
+_KEY_FIX = {
+    KeySource.ARGUMENT: ("Pass one key per lane (jax.random.split(key, n), mapped with "
+                         "in_axes 0), use a RandomState, or fold in jax.lax.axis_index."),
+    KeySource.STATE: ("Keep the key in a RandomState (split into one key per lane for you), "
+                      "or fold in jax.lax.axis_index."),
+    KeySource.SAME_IN_LANES: ("Split the key (jax.random.split(key, n)) instead of repeating "
+                              "one key in every lane."),
+}
 
 
-def argument_warnings(e: AxisRecord) -> list[str]:
-    if e.axis_in is None and _is_key_type(e):
-        return [(f"{e.label} looks like a PRNG key and is broadcast: every lane draws the "
-                 "same random numbers. Split it into one key per lane and map it (in_axes 0).")]
-    return []
+def pitfall_text(p: Any) -> str:
+    """A :class:`~vmapviz.records.Pitfall` as one warning: the draw, where its key comes
+    from, the per-lane values it reaches, and what to do.
+
+    >>> from vmapviz.records import KeySource, Pitfall
+    >>> print(pitfall_text(Pitfall('0', 'normal(key)', 'jit', KeySource.ARGUMENT,
+    ...                            'argument key', 0, ('output 0',))))
+    normal(key) draws from argument key, which is broadcast (in_axes None): every lane draws the same numbers, and they reach output 0, which varies by lane. Pass one key per lane (jax.random.split(key, n), mapped with in_axes 0), use a RandomState, or fold in jax.lax.axis_index.
+    """
+    where = _KEY_FROM[p.source].format(label=p.label)
+    if p.source is KeySource.OTHER and p.label is not None:
+        where += f" ({p.label})"
+    reached = [*p.outputs, *(f"State {s}" for s in p.states)]
+    names = reached[0] if len(reached) == 1 else (
+        ", ".join(reached[:-1]) + " and " + reached[-1])
+    varies = "varies" if len(reached) == 1 else "vary"
+    fix = _KEY_FIX.get(p.source, "Pass one key per lane (split it and map it), use a "
+                                 "RandomState, or fold in jax.lax.axis_index.")
+    return (f"{p.name} draws from {where}: every lane draws the same numbers, and they reach "
+            f"{names}, which {varies} by lane. {fix}")
+
+
+def pitfall_badge() -> str:
+    """The badge the axis diagram puts on the argument or State a pitfall's key comes from."""
+    return "\u26a0 same key in every lane"
 
 
 def state_line(e: AxisRecord, state_type: str, n: int, head: str | None = None) -> str:
@@ -327,9 +454,12 @@ _GROUPS = ((Kind.ARGUMENT, "Arguments"), (Kind.STATE, "States"), (Kind.OUTPUT, "
 def explain_lines(report: Any) -> list[str]:
     """The lines of ``explain()``: header, one per argument, State and output, key
     splits, then warnings."""
+    if report.error is not None:
+        return failed_lines(report)
     axes, n = report.axes, report.axes.axis_size
     state_types = {s.label: s.type for s in report.discovery.states}
-    lines = [f"{title(axes)}: {cache_line(report.cache)}"]
+    lines = [f"{title(axes)}: {cache_line(report.cache, report.dry_run)}"]
+    after = {w.label: w for w in report.write_back.entries}
     warnings: list[str] = []
     grouped = report.grouped
     for kind, heading in _GROUPS:
@@ -343,19 +473,605 @@ def explain_lines(report: Any) -> list[str]:
                 warnings.extend(state_warnings(item.first, item.state_type))
             elif kind is Kind.ARGUMENT:
                 lines.append("- " + argument_line(item, n))
-                warnings.extend(argument_warnings(item))
             elif kind is Kind.STATE:
                 state_type = state_types.get(item.label, "State")
-                lines.append("- " + state_line(item, state_type, n))
+                lines.append("- " + state_line(item, state_type, n)
+                             + becomes_text(after.get(item.label), report.dry_run))
                 warnings.extend(state_warnings(item, state_type))
             else:
                 lines.append("- " + output_line(item))
+    lines.extend(batching_lines(report))
     if report.keys is not None:
         lines.extend(key_line(k.label, report.keys.axis_size) for k in report.keys.entries)
+    warnings.extend(pitfall_text(p) for p in getattr(report, "pitfalls", ()))
     retrace = retrace_warning(report.cache, report.mapping)
     if retrace is not None:
         warnings.append(retrace)
     if warnings:
         lines.append("Watch out:")
         lines.extend("! " + w for w in warnings)
+    return lines
+
+
+def becomes_text(written: Any, dry_run: bool = False) -> str:
+    """`` It becomes f32[5].`` when a State's type changes at write-back (``''`` if not)."""
+    if written is None or written.after == written.before:
+        return ""
+    return f" It {'would become' if dry_run else 'becomes'} {written.after}."
+
+
+_STAGE_NAMES = {"cache": "the cache lookup", "trace": "tracing (State discovery and axes)",
+                "execution": "execution", "write_back": "write-back"}
+
+
+def failed_lines(report: Any) -> list[str]:
+    """``explain()`` of a call that raised: where, why, and what the stages found."""
+    err = report.error
+    stage = _STAGE_NAMES.get(err.failed_stage, err.failed_stage)
+    lines = [(f"{report.mapping}: the call failed during {stage} with {err.error_type}; "
+              "every State keeps its value from before the call.")]
+    if report.cache is not None:
+        lines.append(f"Cache: {cache_line(report.cache)}")
+    if report.discovery is not None and report.discovery.states:
+        lines.append("States found:")
+        lines.extend(f"- {s.label} ({s.type} {state_type_text(s)}, "
+                     f"{_touched(s)})" for s in report.discovery.states)
+    lines.append("Error:")
+    lines.extend("! " + line for line in err.message.splitlines() if line.strip())
+    return lines
+
+
+def failed_title(report: Any) -> str:
+    """The entry selector's name for a call that raised: ``call 2, failed: BatchAxisError``."""
+    call = report.cache.call if report.cache is not None else 0
+    head = f"call {call}, " if call > 0 else ""
+    return f"{head}failed: {report.error.error_type}"
+
+
+def failed_heading(report: Any) -> str:
+    """The States table's title for a call that raised."""
+    stage = _STAGE_NAMES.get(report.error.failed_stage, report.error.failed_stage)
+    return f"States found before {report.error.error_type} (during {stage})"
+
+
+def state_type_text(s: Any) -> str:
+    """A discovered State's type: ``f32[3]``."""
+    short = {"float32": "f32", "float64": "f64", "int32": "i32", "int64": "i64",
+             "uint32": "u32", "bool": "bool", "float16": "f16", "bfloat16": "bf16"}
+    dtype = short.get(s.dtype, s.dtype)
+    return f"{dtype}[{','.join(str(d) for d in s.shape)}]"
+
+
+def _touched(s: Any) -> str:
+    return "read and written" if s.read and s.written else ("read" if s.read else "written")
+
+
+# ------------------------------------------------------------ what vmap did
+
+#: Kinds of batching change in the order ``explain()`` lists them (most telling first).
+_BATCHING_ORDER = (
+    BatchingKind.LOOP_CARRIES_BATCH, BatchingKind.BRANCHES_SELECTED,
+    BatchingKind.BATCH_DIM_ADDED, BatchingKind.BROADCAST_INSERTED,
+    BatchingKind.PER_LANE_RANDOM, BatchingKind.COLLECTIVE, BatchingKind.AXIS_MOVED,
+    BatchingKind.BODY_BATCHED, BatchingKind.INSERTED, BatchingKind.REPLACED,
+    BatchingKind.FAILED, BatchingKind.PARAMS_CHANGED,
+)
+#: At most this many grouped changes are listed by ``explain()``; the rest are counted.
+MAX_BATCHING_LINES = 6
+
+
+def _names_text(names: tuple[str, ...]) -> str:
+    """A few names as ``a, b``; many: State paths folded into a pattern (``layers.*.b``)."""
+    names = tuple(dict.fromkeys(names))
+    dotted = [n for n in names if "." in n]
+    if len(names) > 3 and len(dotted) > 1 and len({n.count(".") for n in dotted}) == 1:
+        names = (state_pattern(dotted), *(n for n in names if "." not in n))
+    more = f", ... ({len(names) - 3} more)" if len(names) > 3 else ""
+    return ", ".join(names[:3]) + more
+
+
+def _primitives_text(names: tuple[str, ...]) -> str:
+    return " and ".join(dict.fromkeys(names))
+
+
+def _params_text(change: Any, example: bool = False) -> str:
+    """``axes (1,) -> (2,)`` for the first two rewritten parameters (``e.g.`` when a group's
+    values differ)."""
+    changed = change.rewritten
+    shown = "; ".join(f"{name} {before} -> {after}" for name, before, after in changed[:2])
+    more = f"; and {len(changed) - 2} more" if len(changed) > 2 else ""
+    return ("e.g. " if example else "") + shown + more
+
+
+def batching_head(change: Any) -> str:
+    """``add`` or, for a call, ``jit _normal``: what an equation is called in words."""
+    return f"{change.primitive} {change.call}" if change.call else change.primitive
+
+
+def batching_text(change: Any, times: int = 1, operands: str | None = None,
+                  example: bool = False) -> str:
+    """What ``jax.vmap`` did to one equation (a
+    :class:`~vmapviz.records.BatchingChange`), in words; ``times`` alike equations say it
+    once (``add x300: ...``), ``operands`` then names their inputs (a pattern), and
+    ``example`` marks parameter values as one member's.
+
+    >>> from vmapviz.records import BatchingChange, BatchingKind
+    >>> batching_text(BatchingChange('1', 'add', BatchingKind.BROADCAST_INSERTED, ('bias',),
+    ...                              ('broadcast_in_dim',)))
+    'add: bias (shared by every lane) got a broadcast_in_dim to meet the batched operand'
+    """
+    ops = operands if operands is not None else _names_text(change.operands)
+    head = batching_head(change) + (f" x{times}" if times > 1 else "")
+    return f"{head}: {_batching_body(change, ops, example)}"
+
+
+def _batching_body(c: Any, ops: str, example: bool) -> str:
+    k, added, params = c.kind, _primitives_text(c.inserted), _params_text(c, example)
+    also = f"; {added} added" if c.inserted else ""
+    if k is BatchingKind.BROADCAST_INSERTED:
+        return f"{ops} (shared by every lane) got a {added} to meet the batched operand"
+    if k is BatchingKind.BATCH_DIM_ADDED:
+        axis = c.out_axes[0] if c.out_axes else None
+        who = "both operands vary by lane" if len(c.operands) == 2 else f"{ops} vary by lane"
+        return f"gained batch dimension {axis} ({who}): {params}{also}"
+    if k is BatchingKind.LOOP_CARRIES_BATCH:
+        return f"the loop now carries the batch axis in its carry ({ops}){also}"
+    if k is BatchingKind.BRANCHES_SELECTED:
+        picks = "select_n" if "select_n" in c.inserted else added
+        return (f"the branch taken differs by lane ({ops}), so every branch runs and {picks} "
+                "picks each lane's result")
+    if k is BatchingKind.PER_LANE_RANDOM:
+        return f"works on per-lane keys ({ops}): every lane draws its own random numbers"
+    if k is BatchingKind.COLLECTIVE:
+        return (f"the collective over the mapped axis now works across lanes ({ops})"
+                + (f": {params}" if c.rewritten else "") + also)
+    if k is BatchingKind.AXIS_MOVED:
+        return f"{added} moved the batch axis of {ops}"
+    if k is BatchingKind.BODY_BATCHED:
+        return f"its body runs on the batched operands ({ops}){also}"
+    if k is BatchingKind.INSERTED:
+        return f"{ops} got a {added} to line up its batch axis with the other operands"
+    if k is BatchingKind.REPLACED and c.inserted.count(c.primitive) > 1:
+        return (f"runs {c.inserted.count(c.primitive)} times, once per lane ({added}, on "
+                f"{ops})")
+    if k is BatchingKind.REPLACED:
+        return f"replaced by {added} (on {ops})"
+    if k is BatchingKind.PARAMS_CHANGED and c.primitive == "dot_general":
+        return (f"the batch axis of its batched operand ({ops}) rides along as an extra free "
+                f"dimension: {params}{also}")
+    if k is BatchingKind.PARAMS_CHANGED:
+        return f"rewritten for the batch axis ({ops}): {params}{also}"
+    if k is BatchingKind.UNCHANGED:
+        return f"runs as it is, on values with the batch axis ({ops})"
+    if k is BatchingKind.FAILED:
+        return f"could not be batched on its own ({c.error})"
+    return "not analysed (past the analysis budget)"
+
+
+def _batching_groups(changes: tuple) -> dict[tuple, list]:
+    """Changes grouped by what the words say of them (the operands aside)."""
+    groups: dict[tuple, list] = {}
+    for c in changes:
+        key = (c.primitive, c.call, c.kind, c.inserted, tuple(p[0] for p in c.rewritten))
+        groups.setdefault(key, []).append(c)
+    return groups
+
+
+def batching_lines(report: Any) -> list[str]:
+    """The "What vmap did:" section of ``explain()`` (``[]`` when nothing was batched):
+    alike changes grouped (``dot_general x300: ...``), the most telling kinds first, at
+    most :data:`MAX_BATCHING_LINES`, then the equations that run unchanged and those not
+    analysed, counted."""
+    changes = tuple(getattr(report, "batching", ()))
+    if not changes:
+        return []
+    rank = {k: i for i, k in enumerate(_BATCHING_ORDER)}
+    told = sorted((g for g in _batching_groups(changes).values() if g[0].kind in rank),
+                  key=lambda g: (rank[g[0].kind], int(g[0].path)))
+    lines = ["What vmap did:"]
+    for g in told[:MAX_BATCHING_LINES]:
+        ops = _names_text(tuple(o for c in g for o in c.operands))
+        example = len({c.rewritten for c in g}) > 1
+        lines.append("- " + batching_text(g[0], len(g), ops, example) + ".")
+    rest = told[MAX_BATCHING_LINES:]
+    if rest:
+        counts = ", ".join(f"{batching_head(g[0])} x{len(g)}" for g in rest[:4])
+        lines.append(f"- ... and {len(rest)} more ({counts}{', ...' if len(rest) > 4 else ''}).")
+    for kind in (BatchingKind.UNCHANGED, BatchingKind.NOT_ANALYSED):
+        mine = [c for c in changes if c.kind is kind]
+        if mine:
+            lines.append(_counted_line(mine, other=bool(told)))
+    return lines
+
+
+def _counted_line(mine: list, other: bool) -> str:
+    """``- 600 other equations (tanh x300, mul x300) run as they are, ...``."""
+    counts: dict[str, int] = {}
+    for c in mine:
+        counts[batching_head(c)] = counts.get(batching_head(c), 0) + 1
+    names = ", ".join(f"{h} x{n}" if n > 1 else h for h, n in list(counts.items())[:5])
+    names += ", ..." if len(counts) > 5 else ""
+    noun = "equation" if len(mine) == 1 else "equations"
+    if mine[0].kind is BatchingKind.NOT_ANALYSED:
+        return f"- {len(mine)} {noun} ({names}) not analysed (past the analysis budget)."
+    verb = "runs as it is" if len(mine) == 1 else "run as they are"
+    noun = f"other {noun}" if other else noun
+    return f"- {len(mine)} {noun} ({names}) {verb}, on values with the batch axis."
+
+
+# ------------------------------------------------------------------ stages
+
+#: The stages of a mapped call, in the order they run (the records' ``stage`` names).
+STAGES = ("cache", "discovery", "axes", "keys", "execution", "write_back")
+
+#: How each transform runs its lanes.
+_RUNS_WITH = {"vmap2": "jax.vmap", "pmap2": "jax.pmap", "shard_map": "jax.shard_map"}
+
+#: How an input entering on an axis got it, said after "by".
+_BY = {Rule.IN_AXES: "in_axes", Rule.KEYWORD: "in_axes (keyword)",
+       Rule.FILTER: "state_in_axes", Rule.AUTO_PER_LANE: "policy 'auto'"}
+
+
+def stage_title(stage: str) -> str:
+    """What the stage stepper calls a stage.
+
+    >>> stage_title('write_back')
+    'write-back'
+    """
+    if stage not in STAGES:
+        raise ValueError(f"no stage {stage!r}; the stages are {', '.join(STAGES)}.")
+    return stage.replace("_", "-")
+
+
+def names_text(labels: Any, most: int = 3) -> str:
+    """Labels joined with commas, at most ``most`` of them.
+
+    >>> names_text(['count', 'W', 'b'])
+    'count, W, b'
+    >>> names_text([f'layers.{i}' for i in range(600)])
+    'layers.0, layers.1, layers.2 and 597 more'
+    """
+    labels = list(labels)
+    shown = ", ".join(labels[:most])
+    return shown + (f" and {len(labels) - most} more" if len(labels) > most else "")
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _cache_words(report: Any) -> str:
+    cache = report.cache
+    if cache.hit:
+        return (f"hit, signature {cache.key} seen before; no retrace "
+                f"({_plural(cache.traces, 'trace')} so far)")
+    if cache.first_call:
+        traced = "traced once" if cache.traces == 1 else f"traced ({cache.traces} traces so far)"
+        return f"miss, first call; {traced} (signature {cache.key})"
+    return (f"miss, {miss_reason(cache)}; traced again (signature {cache.key}; "
+            f"{_plural(cache.traces, 'trace')} so far)")
+
+
+def _discovery_words(report: Any) -> str:
+    states = report.discovery.states
+    if not states:
+        return "no State read or written"
+    read = sum(s.read for s in states)
+    written = sum(s.written for s in states)
+    return (f"{_plural(read, 'State')} read, {written} written: "
+            f"{names_text([s.label for s in states])}")
+
+
+def _axis_clause(e: AxisRecord) -> str:
+    """What the map does with one input, after its name (the key that groups names)."""
+    if e.random:
+        return "split into one key per lane"
+    if e.rule_in is Rule.WRITTEN_ONLY:
+        return "not read (written only)"
+    if e.axis_in is None:
+        return "shared"
+    return f"batched on axis {e.axis_in} by {_BY.get(e.rule_in, str(e.rule_in))}"
+
+
+def _axes_words(report: Any) -> str:
+    clauses: dict[str, list[str]] = {}
+    for e in report.axes.entries:
+        if e.kind is not Kind.OUTPUT:
+            clauses.setdefault(_axis_clause(e), []).append(e.label)
+    if not clauses:
+        return "no argument or State enters the map"
+    return "; ".join(f"{names_text(labels)} {clause}" for clause, labels in clauses.items())
+
+
+def _keys_words(report: Any) -> str:
+    keys = report.keys
+    if keys is None:
+        return "no RandomState used, no key split"
+    labels = [k.label for k in keys.entries]
+    each = " each" if len(labels) > 1 else ""
+    keeps = "the States keep" if len(labels) > 1 else "the State keeps"
+    return (f"{names_text(labels)} split into {keys.axis_size + 1}{each}: lane i draws from "
+            f"key i+1, {keeps} key 0")
+
+
+def _execution_words(report: Any) -> str:
+    runs = _RUNS_WITH.get(report.transform, report.transform)
+    n = report.axes.axis_size
+    head = (f"compiled {runs} over {n} lanes" if report.execution.compiled
+            else f"ran {runs} over {n} lanes (not wrapped in jax.jit)")
+    total = len(report.elementwise_jaxpr.jaxpr.eqns)
+    varying = sum(any(f.outs) for f in report.flags["elementwise"].eqns[:total])
+    verb = "varies" if varying == 1 else "vary"
+    text = f"{head}; {varying} of {_plural(total, 'equation')} {verb} by lane"
+    outputs = report.execution.outputs
+    return text + (f"; returned {names_text(outputs)}" if outputs else "")
+
+
+def _write_words(w: Any, e: AxisRecord | None) -> str:
+    if e is not None and e.rule_out is Rule.RANDOM_KEEP:
+        return f"{w.label} keeps key 0, {w.before} -> {w.after}"
+    if w.axis is None:
+        return f"{w.label} written back unbatched, {w.before} -> {w.after}"
+    return f"{w.label} written back on axis {w.axis}, {w.before} -> {w.after}"
+
+
+def _write_back_words(report: Any, most: int = 3) -> str:
+    writes = report.write_back.entries
+    if not writes:
+        return "no State written"
+    entries = {e.label: e for e in report.axes.of(Kind.STATE)}
+    text = "; ".join(_write_words(w, entries.get(w.label)) for w in writes[:most])
+    return text + (f"; {len(writes) - most} more written back" if len(writes) > most else "")
+
+
+_STAGE_WORDS = {"cache": _cache_words, "discovery": _discovery_words, "axes": _axes_words,
+                "keys": _keys_words, "execution": _execution_words,
+                "write_back": _write_back_words}
+
+
+def stage_caption(report: Any, stage: str) -> str:
+    """One line: what ``stage`` decided for this call, headed by the stage's title.
+
+    >>> import jax.numpy as jnp
+    >>> import vmapviz
+    >>> count = vmapviz.ShortTermState(jnp.zeros(4), name='count')
+    >>> def step(d):
+    ...     count.value = count.value + d
+    ...     return count.value
+    >>> f = vmapviz.transform.vmap2(step, state_in_axes={0: vmapviz.ShortTermState})
+    >>> report = f.inspect(jnp.ones(4))
+    >>> stage_caption(report, 'cache')
+    'cache: miss, first call; traced once (signature (f32[4]))'
+    >>> stage_caption(report, 'write_back')
+    'write-back: count written back on axis 0, f32[4] -> f32[4]'
+    """
+    return f"{stage_title(stage)}: {_STAGE_WORDS[stage](report)}"
+
+
+# ------------------------------------------------------------------ comparing two calls
+
+#: Inspector entry labels are cut to about this many characters.
+ENTRY_TITLE_WIDTH = 60
+_WEAK = " (weak: a Python scalar)"
+_TYPE_NOTE = re.compile(r" \([A-Za-z_][\w.]*\)")  # a static value's ``(int)``
+
+
+def _short(text: str) -> str:
+    return _TYPE_NOTE.sub("", text.replace(_WEAK, " weak"))
+
+
+def short_difference(d: Difference) -> str:
+    """One difference behind a cache miss in a few words (for entry labels).
+
+    >>> short_difference(Difference(Change.ARGUMENT, 'argument x', 'f32[3]', 'f32[4]'))
+    'x f32[4] -> f32[3]'
+    >>> short_difference(Difference(Change.STATIC, None, '1=3 (int)', '1=2 (int)'))
+    'static 1=2 -> 1=3'
+    """
+    if d.change is Change.FIRST_CALL:
+        return "first call"
+    if d.change is Change.STRUCTURE:
+        return "argument structure"
+    if d.change is Change.STATIC:
+        return f"static {_short(d.before)} -> {_short(d.now)}"
+    if d.name is None:
+        return "a State's type"
+    name = d.name.removeprefix("argument ")
+    if d.change is Change.STATE_FILTERS:
+        return f"{name} tag {d.detail}" if d.detail else f"{name} filters {d.before} -> {d.now}"
+    return f"{name} {_short(d.before)} -> {_short(d.now)}"
+
+
+def _clip(text: str, width: int) -> str:
+    width = max(width, 8)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _fit(head: str, items: list[str], width: int) -> str:
+    """``head`` and as many ``items`` as fit in ``width``, then ``+N more``."""
+    shown: list[str] = []
+    for i, item in enumerate(items):
+        rest = len(items) - i - 1
+        more = f", +{rest} more" if rest else ""
+        if shown and len(head + ", ".join([*shown, item]) + more) > width:
+            break
+        shown.append(item)
+    hidden = len(items) - len(shown)
+    more = f", +{hidden} more" if hidden else ""
+    return head + _clip(", ".join(shown), width - len(head) - len(more)) + more
+
+
+def entry_title(cache: Any, mapping: str) -> str:
+    """What the Inspector's entry selector calls a call: its number, hit or miss, and why.
+
+    Without a call number (``cache.call`` 0): the mapping and its signature.
+
+    >>> from vmapviz.records import CacheRecord
+    >>> miss = (Difference(Change.ARGUMENT, 'argument x', 'f32[3]', 'f32[4]'),)
+    >>> entry_title(CacheRecord('step', '(f32[3])', False, 2, 2, miss, call=3), 'step')
+    'call 3, miss: x f32[4] -> f32[3]'
+    >>> entry_title(CacheRecord('step', '(f32[3])', True, 2, 2, (), call=4), 'step')
+    'call 4, hit: step(f32[3])'
+    >>> entry_title(CacheRecord('step', '(f32[3])', True, 2, 2, ()), 'step')
+    'step(f32[3])'
+    """
+    key = cache.key
+    signature = f"{mapping}{key}" if key.startswith("(") else f"{mapping} {key}"
+    if cache.call <= 0:
+        return signature
+    head = f"call {cache.call}, "
+    if cache.hit:
+        return _clip(f"{head}hit: {signature}", ENTRY_TITLE_WIDTH)
+    if cache.first_call or not cache.changes:
+        what = "first call" if cache.first_call else "miss"
+        return _clip(f"{head}{what}: {signature}", ENTRY_TITLE_WIDTH)
+    return _fit(f"{head}miss: ", [short_difference(d) for d in cache.changes],
+                ENTRY_TITLE_WIDTH)
+
+
+#: Table titles, column heads and row names of a comparison (``render.compare_html``).
+COMPARE_WORDS = {
+    "calls": "The two calls",
+    "entries": "Arguments, States and outputs that changed",
+    "jaxprs": "Jaxprs",
+    "kind": "Kind",
+    "name": "Name",
+    "change": "Change",
+    "what": "What",
+    "mapping": "mapping",
+    "call": "call",
+    "lanes": "lanes",
+    "signature": "signature",
+    "cache": "cache lookup",
+    "eqns": "equations (top level)",
+    "total": "equations (nested ones too)",
+    "nothing": "nothing changed",
+}
+_FIELDS = {"type": "type", "weak": "weak type", "state_class": "class", "axis_in": "axis in",
+           "axis_out": "axis out", "rule_in": "rule in", "rule_out": "rule out",
+           "filter_in": "state_in_axes filter", "filter_out": "state_out_axes filter",
+           "policy": "policy", "batched": "varies by lane"}
+_DELTAS = {Delta.ADDED: "only in b", Delta.REMOVED: "only in a", Delta.CHANGED: "changed"}
+_JAXPRS = {"elementwise": "per-element jaxpr", "batched": "batched jaxpr"}
+
+
+def field_word(field: str) -> str:
+    """What a compared field is called: ``axis_in`` -> ``axis in``."""
+    return _FIELDS.get(field, field)
+
+
+def delta_word(delta: Delta) -> str:
+    return _DELTAS[delta]
+
+
+def jaxpr_word(which: str) -> str:
+    return _JAXPRS.get(which, which)
+
+
+def primitive_word(name: str) -> str:
+    return f"primitive {name}"
+
+
+def field_value(change: Any, field: str, side: str) -> str:
+    """One compared field of an :class:`~vmapviz.records.EntryChange` on ``side`` ``'a'``
+    or ``'b'``, as text (``'-'``: absent)."""
+    e = change.a if side == "a" else change.b
+    if e is None:
+        return "-"
+    if field == "state_class":
+        value = change.class_a if side == "a" else change.class_b
+    else:
+        value = getattr(e, field)
+    if field in ("axis_in", "axis_out"):
+        return axis_text(value)
+    if field == "weak":
+        return ", ".join("weak" if w else "strong" for w in value) or "-"
+    if field in ("filter_in", "filter_out"):
+        return "none" if value is None else filter_text(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "-" if value is None else str(value)
+
+
+def side_name(c: Any, side: str) -> str:
+    """``a (call 1)``; ``a (f, call 1)`` when the two reports are of different mappings."""
+    mapping, cache = (c.mapping_a, c.cache_a) if side == "a" else (c.mapping_b, c.cache_b)
+    parts = [] if c.same_mapping else [mapping]
+    if cache.call > 0:
+        parts.append(f"call {cache.call}")
+    return f"{side} ({', '.join(parts)})" if parts else side
+
+
+def comparison_title(c: Any) -> str:
+    """``step: a (call 1) vs b (call 3)``, or ``different mappings: a (f) vs b (g)``."""
+    pair = f"{side_name(c, 'a')} vs {side_name(c, 'b')}"
+    return f"{c.mapping_a}: {pair}" if c.same_mapping else f"different mappings: {pair}"
+
+
+def cache_outcome(cache: Any) -> str:
+    """A cache lookup, hit or miss and why: ``cache miss: traced because ...``."""
+    if cache.hit:
+        return cache_line(cache)
+    return f"{'first call' if cache.first_call else 'cache miss'}: {cache_line(cache)}"
+
+
+def count_pair(a: int, b: int) -> str:
+    """``3`` when both are 3, else ``2 -> 3``."""
+    return str(a) if a == b else f"{a} -> {b}"
+
+
+def entry_change_lines(e: Any, c: Any) -> list[str]:
+    """An :class:`~vmapviz.records.EntryChange` as ``- label: what a -> b`` (and, for a
+    State whose batching was decided anew, why in each call)."""
+    if e.delta is not Delta.CHANGED:
+        side = "b" if e.delta is Delta.ADDED else "a"
+        have = ", ".join(f"{field_word(f)} {field_value(e, f, side)}" for f in e.fields)
+        return [f"- {e.label}: {delta_word(e.delta)} ({have})"]
+    what = "; ".join(f"{field_word(f)} {field_value(e, f, 'a')} -> {field_value(e, f, 'b')}"
+                     for f in e.fields)
+    lines = [f"- {e.label}: {what}"]
+    if e.kind is Kind.STATE and (e.batching_changed or e.decision_changed):
+        lines.append(f"  why in a: {reason(e.a, c.axis_size_a)}")
+        lines.append(f"  why in b: {reason(e.b, c.axis_size_b)}")
+    return lines
+
+
+def jaxpr_line(j: Any) -> str:
+    """One jaxpr of a comparison in a line: its sizes, then the primitives whose counts differ.
+
+    >>> from vmapviz.records import JaxprChange, PrimitiveCount
+    >>> j = JaxprChange('elementwise', 1, 1, 1, 1, (PrimitiveCount('cos', 0, 1),), False)
+    >>> jaxpr_line(j)
+    'Per-element jaxpr: 1 equation (1 with nested ones); primitive counts changed: cos: 0 -> 1.'
+    """
+    name = jaxpr_word(j.which)
+    name = name[0].upper() + name[1:]
+    noun = "equation" if j.eqns_a == j.eqns_b == 1 else "equations"
+    sizes = (f"{count_pair(j.eqns_a, j.eqns_b)} {noun} "
+             f"({count_pair(j.total_a, j.total_b)} with nested ones)")
+    if j.same_text:
+        return f"{name}: the same, {sizes}."
+    if not j.primitives:
+        return f"{name}: {sizes}; the same primitives (other types or parameters)."
+    prims = ", ".join(f"{p.name}: {p.a} -> {p.b}" for p in j.primitives)
+    return f"{name}: {sizes}; primitive counts changed: {prims}."
+
+
+def comparison_lines(c: Any) -> list[str]:
+    """The lines of ``Comparison.text()``: the two calls, b's cache lookup, the signature,
+    what changed per argument leaf, State and output, then the two jaxprs."""
+    lines = [f"Comparing {comparison_title(c)}."]
+    lines.append(f"Cache, {side_name(c, 'b')}: {cache_outcome(c.cache_b)}")
+    key_a, key_b = c.cache_a.key, c.cache_b.key
+    lines.append(f"Signature: the same, {key_a}." if key_a == key_b
+                 else f"Signature: {key_a} -> {key_b}.")
+    if not c.entries:
+        lines.append("Arguments, States and outputs: nothing changed.")
+    for kind, heading in _GROUPS:
+        items = [e for e in c.entries if e.kind == kind]
+        if items:
+            lines.append(f"{heading}:")
+        for e in items:
+            lines.extend(entry_change_lines(e, c))
+    lines.extend(jaxpr_line(j) for j in c.jaxprs)
     return lines

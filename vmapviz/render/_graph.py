@@ -30,6 +30,7 @@ import jax.extend as jex
 import numpy as np
 
 from .._jax_private import CALL_NAME_PARAM, call_name, is_key, random_call_name, sub_jaxprs
+from ..inspection import words
 from ..inspection._groups import state_pattern
 from ..records import EqnFlags, JaxprFlags
 from ._fold import repeated_runs
@@ -48,6 +49,8 @@ _NO_FLAGS = JaxprFlags((), (), ())
 #: Jaxprs (or sub-jaxprs) with fewer equations are drawn whole; longer ones fold blocks
 #: repeated back to back into one cluster drawn once.
 FOLD_MIN_EQNS = 60
+#: Put before the label of a node that draws (or hides) a random pitfall's draw.
+WARNING_MARK = "\u26a0"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -119,12 +122,13 @@ def _names(eqn: Any) -> tuple[str, ...]:
     return (eqn.primitive.name, eqn_header(eqn))
 
 
-def _node_info(eqn: Any) -> NodeInfo:
+def _node_info(eqn: Any, batching: str | None = None) -> NodeInfo:
     return NodeInfo(
         primitive=eqn.primitive.name, equation=_clean(str(eqn)),
         inputs=tuple(_value_text(v) for v in eqn.invars),
         outputs=tuple(_value_text(v) for v in eqn.outvars),
-        params=tuple((k, _clean(str(v))) for k, v in sorted(eqn.params.items())))
+        params=tuple((k, _clean(str(v))) for k, v in sorted(eqn.params.items())),
+        batching=batching)
 
 
 def _eqn_flags(flags: JaxprFlags, i: int, n_out: int) -> EqnFlags:
@@ -162,13 +166,29 @@ class _Builder:
         self.n_clusters = 0
         self._sizes: dict[int, int] = {}
         self.folded: set = set()  # Vars read only by repetitions that are not drawn
+        self.warnings: dict[str, str] = {}  # path of a random pitfall's draw -> its words
+        self.batching: dict[int, tuple] = {}  # id(top-level eqn) -> (eqn, batching words)
 
     def node(self, prefix: str, label: str, kind: str, batched: bool = False,
-             info: NodeInfo | None = None, toggle: tuple[str, str] | None = None) -> str:
+             info: NodeInfo | None = None, toggle: tuple[str, str] | None = None,
+             warning: str | None = None) -> str:
         self.count += 1
         nid = f"{prefix}{self.count}"
-        self.nodes.append(Node(nid, label, kind, batched, info, toggle))
+        if warning is not None:
+            label = f"{WARNING_MARK} {label}"
+        self.nodes.append(Node(nid, label, kind, batched, info, toggle, warning))
         return nid
+
+    def warning(self, path: str, primitive: str = "", hides: bool = False) -> str | None:
+        """The pitfall words for the node drawn at ``path``: the draw there, a
+        ``random_bits`` inside a random call drawn open, or (``hides``: a collapsed
+        node) the draws it hides."""
+        if not self.warnings:
+            return None
+        found = [text for p, text in self.warnings.items()
+                 if p == path or (hides and p.startswith(path + "/"))
+                 or (primitive == "random_bits" and path.startswith(p + "/"))]
+        return "\n".join(found) if found else None
 
     def cluster_id(self, prefix: str) -> str:
         self.n_clusters += 1
@@ -255,7 +275,7 @@ class _Builder:
                                          path))
             return
         else:
-            nid = self._eqn(eqn, prefix, src, env, eflags)
+            nid = self._eqn(eqn, prefix, src, env, eflags, path)
             if subs:
                 inner = [self._sub_cluster(name, s, _sub_flags(eflags, j), nid, prefix,
                                            f"{path}/{j}/")
@@ -280,7 +300,7 @@ class _Builder:
             if self.opts.opens(path, (*names, label, name)):
                 return False
             nid = self.node(prefix, label, "collapsed", any(eflags.outs), self._info(eqn),
-                            ("expand", path))
+                            ("expand", path), self.warning(path))
             self.consume(eqn, nid, src, env)
         elif ins and all(is_key(v.aval) for v in (*ins, *eqn.outvars)):
             if any(v in self.open_keys for v in ins) or self.opts.opens(
@@ -328,23 +348,31 @@ class _Builder:
                        ("unfold", path))
 
     def _info(self, eqn: Any) -> NodeInfo | None:
-        return _node_info(eqn) if self.details else None
+        if not self.details:
+            return None
+        found = self.batching.get(id(eqn))  # (the equation, what batching did to it)
+        return _node_info(eqn, found[1] if found and found[0] is eqn else None)
 
-    def _eqn(self, eqn: Any, prefix: str, src: dict, env: dict, eflags: EqnFlags) -> str:
+    def _eqn(self, eqn: Any, prefix: str, src: dict, env: dict, eflags: EqnFlags,
+             path: str = "") -> str:
         batched = any(eflags.outs)
         nid = self.node(prefix, "", "eqn", batched)
         args = self.consume(eqn, nid, src, env)
         lines = [eqn_header(eqn), *eqn_params(eqn)]
         if args:
             lines.append("(" + ", ".join(args) + ")")
-        self.nodes[-1] = Node(nid, "\n".join(lines), "eqn", batched, self._info(eqn))
+        warning = self.warning(path, eqn.primitive.name)
+        if warning is not None:
+            lines[0] = f"{WARNING_MARK} {lines[0]}"
+        self.nodes[-1] = Node(nid, "\n".join(lines), "eqn", batched, self._info(eqn),
+                              warning=warning)
         return nid
 
     def _collapsed(self, eqn, prefix, hidden, src, env, eflags: EqnFlags, path: str,
                    asked: bool) -> str:
         label = f"{eqn_header(eqn)}\n[{hidden} equations hidden]"
         nid = self.node(prefix, label, "collapsed", any(eflags.outs), self._info(eqn),
-                        ("expand", path))
+                        ("expand", path), self.warning(path, hides=True))
         self.consume(eqn, nid, src, env)
         why = "on request" if asked else f"(more than max_cluster_eqns={self.max})"
         self.notes.append(f"{eqn_header(eqn)}: {hidden} equations collapsed into one node "
@@ -484,6 +512,23 @@ _VIEWS = {
 }
 
 
+#: Batching kinds not worth a line in node details (nothing but bigger arrays, or unknown).
+_QUIET_BATCHING = ("unchanged", "not_analysed")
+
+
+def _batching_marks(report: Any) -> dict[int, tuple]:
+    """``id(eqn) -> (eqn, words)`` for each top-level per-element equation batching
+    changed (``report.batching``), for its node details."""
+    eqns = report.elementwise_jaxpr.jaxpr.eqns
+    return {id(eqns[int(c.path)]): (eqns[int(c.path)], words.batching_text(c))
+            for c in getattr(report, "batching", ()) if c.kind not in _QUIET_BATCHING}
+
+
+def _pitfall_marks(report: Any) -> dict[str, str]:
+    """Path of each random pitfall's draw in the per-element jaxpr -> its words."""
+    return {p.path: words.pitfall_text(p) for p in getattr(report, "pitfalls", ())}
+
+
 def report_graph(report: Any, which: str = "both", max_cluster_eqns: int = 50,
                  details: bool = False, fold_library: bool = True,
                  options: GraphOptions | None = None) -> Graph:
@@ -504,6 +549,8 @@ def report_graph(report: Any, which: str = "both", max_cluster_eqns: int = 50,
         if which in ("both", view):
             attr, prefix, title = _VIEWS[view]
             ins, outs = io_labels(report, view)
+            b.warnings = _pitfall_marks(report) if view == "elementwise" else {}
+            b.batching = _batching_marks(report) if view == "elementwise" and details else {}
             views.append(_view(b, getattr(report, attr), ins, outs, report.flags[view], prefix,
                                title.format(mapping=report.mapping,
                                             size=report.axes.axis_size)))

@@ -11,8 +11,8 @@ Builders here read a :class:`~vmapviz.inspection.Report` and return frozen data;
 ...     return count.value
 >>> f = vmapviz.transform.vmap2(step, state_in_axes={0: vmapviz.ShortTermState})
 >>> report = f.inspect(jnp.ones(4))
->>> state_table(report).rows[0][:4]
-('count', 'ShortTermState', 'f32[4]', 'read, written')
+>>> state_table(report).rows[0][:5]
+('count', 'ShortTermState', 'f32[4]', 'f32[4]', 'read, written')
 >>> [a and (a.type, a.batch_axis) for a in axis_diagram(report).rows[0].arrays]
 [('f32[4]', 0), ('f32[]', None), None]
 """
@@ -24,7 +24,7 @@ from typing import Any
 
 from ..inspection import words
 from ..inspection._groups import StateGroup
-from ..records import Kind, Rule
+from ..records import KeySource, Kind, Rule
 
 __all__ = [
     "ArrayView",
@@ -59,31 +59,43 @@ class Table:
 
 
 def state_table(report: Any) -> Table:
-    """One row per State (alike States grouped into one row): label, type, shape and
-    dtype, read/written, batch axis, reason."""
+    """One row per State (alike States grouped into one row): label, type, shape before
+    and after the call (a dry run: after it would end), read/written, batch axis, reason."""
     entries = {e.label: e for e in report.axes.of(Kind.STATE)}
     groups = {m.label: g for g in report.grouped if isinstance(g, StateGroup)
               for m in g.members}
+    after = {w.label: w.after for w in report.write_back.entries}
     n = report.axes.axis_size
     rows = []
     for s in report.discovery.states:
         e = entries.get(s.label)
         touched = ", ".join(w for w, on in (("read", s.read), ("written", s.written)) if on)
         if e is None:
-            rows.append((s.label, s.type, _record_type(s), touched, "-", ""))
+            rows.append((s.label, s.type, _record_type(s), _record_type(s), touched, "-", ""))
             continue
         out = words.axis_text(e.axis_out) if s.written else "-"
         axis_in = "split" if e.random else words.axis_text(e.axis_in)
         group = groups.get(s.label)
         if group is None:
-            rows.append((s.label, s.type, e.type, touched, f"{axis_in} -> {out}",
-                         words.reason(e, n)))
+            rows.append((s.label, s.type, e.type, after.get(s.label, e.type), touched,
+                         f"{axis_in} -> {out}", words.reason(e, n)))
         elif group.first is e:
+            types_after = tuple(dict.fromkeys(after.get(m.label, m.type) for m in group.members))
             rows.append((group.pattern, f"{len(group.members)} {group.state_type}s",
-                         words.types_text(group.types), touched, f"{axis_in} -> {out}",
-                         words.reason(e, n)))
-    columns = ("State", "Type", "Shape", "Access", "Batch axis in -> out", "Reason")
+                         words.types_text(group.types), words.types_text(types_after),
+                         touched, f"{axis_in} -> {out}", words.reason(e, n)))
+    columns = ("State", "Type", "Shape", "Shape after", "Access", "Batch axis in -> out",
+               "Reason")
     return Table("States", columns, tuple(rows))
+
+
+def found_table(report: Any) -> Table:
+    """A failed call's States (what discovery found before the error), and the error."""
+    found = report.discovery.states if report.discovery is not None else ()
+    rows = tuple((s.label, s.type, _record_type(s),
+                  ", ".join(w for w, on in (("read", s.read), ("written", s.written)) if on))
+                 for s in found)
+    return Table(words.failed_heading(report), ("State", "Type", "Shape", "Access"), rows)
 
 
 def _record_type(s: Any) -> str:
@@ -140,7 +152,8 @@ class AxisRow:
     ``arrow_in`` / ``arrow_out`` say what happens on each arrow: ``'axis'`` (batch
     axis removed / inserted), ``'moved'`` (inserted at another axis than it left),
     ``'broadcast'`` (None: every lane sees it whole) or ``'split'`` (a RandomState's
-    key split into lanes).
+    key split into lanes). ``badge`` / ``badge_title``: a warning drawn beside the
+    row's label and its tooltip, when a random pitfall's key comes from this row.
     """
 
     kind: str
@@ -150,6 +163,10 @@ class AxisRow:
     arrow_out: str | None
     text_in: str
     text_out: str
+    badge: str | None = dataclasses.field(default=None, repr=False)
+    badge_title: str | None = dataclasses.field(default=None, repr=False)
+    #: the lane's recorded values, when the call recorded them
+    values: str = dataclasses.field(default="", repr=False)
 
 
 @_frozen
@@ -211,12 +228,51 @@ def _state_row(e: Any, lane: ArrayView, written: Any, size: int) -> AxisRow:
                    words.diagram_out(e))
 
 
+#: Characters of recorded values one diagram row shows (the diagram is 1,132 px wide).
+VALUES_CHARS = 150
+
+
+def _with_values(report: Any, rows: list[AxisRow], lane: int) -> list[AxisRow]:
+    """``rows`` with the recorded values of ``lane`` (``inspect(..., values=True)``)."""
+    recorded = {v.label: v for v in report.values.entries}
+    out = []
+    for item, row in zip(report.grouped, rows):
+        v = None if isinstance(item, StateGroup) else recorded.get(item.label)
+        text = "" if v is None else words.values_line(v, lane, item.random)
+        if len(text) > VALUES_CHARS:  # the table below the diagram holds all of them
+            text = text[: VALUES_CHARS - 4] + " ..."
+        out.append(dataclasses.replace(row, values=text))
+    return out
+
+
 def _with_axis(view: ArrayView | None, other_axis: int) -> ArrayView | None:
     """``view`` drawing axis ``other_axis`` (counted from the end) beside its batch axis."""
     if view is None or not -len(view.shape) <= other_axis < 0:
         return view
     show = len(view.shape) + other_axis
     return view if show == view.batch_axis else dataclasses.replace(view, show=show)
+
+
+#: Pitfall sources that are a row of the axis diagram (an argument leaf or a State).
+_BADGED = (KeySource.ARGUMENT, KeySource.STATE, KeySource.SAME_IN_LANES)
+
+
+def _badged(report: Any, rows: list[AxisRow]) -> list[AxisRow]:
+    """``rows`` (one per ``report.grouped`` item), with a badge on each argument or State
+    a random pitfall's key comes from (its tooltip: the pitfalls' words)."""
+    tips: dict[str, list[str]] = {}
+    for p in getattr(report, "pitfalls", ()):
+        if p.label is not None and p.source in _BADGED:
+            tips.setdefault(p.label, []).append(words.pitfall_text(p))
+    if not tips:
+        return rows
+    out = []
+    for item, row in zip(report.grouped, rows):
+        members = item.members if isinstance(item, StateGroup) else (item,)
+        found = [t for m in members for t in tips.get(m.label, ())]
+        out.append(dataclasses.replace(row, badge=words.pitfall_badge(),
+                                       badge_title="\n".join(found)) if found else row)
+    return out
 
 
 def axis_diagram(report: Any, lane: int = 0, other_axis: int | None = None) -> AxisDiagram:
@@ -243,6 +299,9 @@ def axis_diagram(report: Any, lane: int = 0, other_axis: int | None = None) -> A
             if isinstance(item, StateGroup):  # one row, drawn from its first member
                 row = dataclasses.replace(row, label=item.label)
             rows.append(row)
+    rows = _badged(report, rows)
+    if report.values is not None:
+        rows = _with_values(report, rows, lane)
     keys = report.keys.entries if report.keys is not None else ()
     splits = tuple(
         KeySplit(k.label, words.key_text(k.key_before),
@@ -269,6 +328,9 @@ class NodeInfo:
     inputs: tuple[str, ...]  # types, literals as values
     outputs: tuple[str, ...]
     params: tuple[tuple[str, str], ...]
+    #: what jax.vmap's batching rule did to this equation (a top-level per-element one
+    #: that batching changed), in words; None otherwise
+    batching: str | None = None
 
 
 @_frozen
@@ -282,6 +344,8 @@ class Node:
     info: NodeInfo | None = None  # with ``details=True``: equation and collapsed nodes
     #: ``(action, path)`` a click asks for: ``('expand', '3')`` opens a collapsed node.
     toggle: tuple[str, str] | None = None
+    #: the words of the random pitfalls this node draws (or hides), for its tooltip
+    warning: str | None = None
 
 
 @_frozen

@@ -30,6 +30,8 @@ from ._options import GraphOptions
 __all__ = ["DotNotFoundError", "DotTimeoutError", "dot_escape", "graph_to_dot", "legend_lines", "to_dot", "to_svg"]
 
 BATCH_COLOR = "#d95f02"
+#: The border of a node that draws the same random numbers in every lane (a pitfall).
+WARNING_COLOR = "#cb181d"
 #: ``newrank`` lines ranks up across clusters (the two views side by side); past this many
 #: nodes it slows Graphviz down by 20x and more (650 nodes: 46 s with it, 2.3 s without).
 NEWRANK_MAX_NODES = 300
@@ -65,6 +67,9 @@ def _node_lines(graph: Graph, ids: tuple[str, ...], indent: str) -> list[str]:
     for nid in ids:
         n = nodes[nid]
         extra = f', color="{BATCH_COLOR}", penwidth=2' if n.batched else ""
+        if n.warning is not None:  # a random pitfall: red border, its words as tooltip
+            extra = (f', color="{WARNING_COLOR}", penwidth=3, '
+                     f'tooltip="{dot_escape(n.warning)}"')
         lines.append(f'{indent}{nid} [label="{dot_escape(n.label)}", '
                      f"{_NODE_STYLE.get(n.kind, '')}{extra}];")
     return lines
@@ -120,6 +125,10 @@ def legend_lines(graph: Graph) -> list[str]:
     """What the colours mean, then the graph's notes (what was folded or collapsed)."""
     key = ("orange: carries the batch axis (per-element jaxpr: varies by lane; "
            "batched jaxpr: inputs and outputs mapped on an axis)")
+    if any(n.warning is not None for n in graph.nodes):
+        warn = ("red, marked \u26a0: a random draw that is the same in every lane but "
+                "reaches an output that varies by lane (hover for details)")
+        return [key, warn, *graph.notes]
     return [key, *graph.notes]
 
 

@@ -57,8 +57,13 @@ def state_table(report: Any) -> str:
 
 def to_html(report: Any) -> str:
     """Every table of a report in one ``<div class="vmapviz-report">``, style included."""
-    tables = [_ir.state_table(report), _ir.leaf_table(report), _ir.key_table(report)]
+    if report.error is not None:  # a failed call: what was found, and the error in words
+        tables = [_ir.found_table(report)]
+    else:
+        tables = [_ir.state_table(report), _ir.leaf_table(report), _ir.key_table(report)]
     parts = ['<div class="vmapviz-report">', STYLE, f"<h4>{html_escape(report.title)}</h4>"]
     parts += [table_html(t) for t in tables if t is not None]
+    if report.error is not None:
+        parts.append(f"<pre>{html_escape(report.explain())}</pre>")
     parts.append("</div>")
     return "\n".join(parts) + "\n"

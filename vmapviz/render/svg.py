@@ -155,8 +155,10 @@ def _arrow(x1: int, x2: int, y: int, kind: str, label: str, pid: str) -> list[st
 def _row(row: AxisRow, y: int, lane: int, pid: str) -> tuple[list[str], int]:
     sizes = [_grid_size(v) for v in row.arrays]
     grid_h = max(h for _, h in sizes)
-    out = [_text(X[0], y + 12, row.label if row.label.startswith(row.kind)
-                 else f"{row.kind} {row.label}", "k")]
+    head = row.label if row.label.startswith(row.kind) else f"{row.kind} {row.label}"
+    out = [_text(X[0], y + 12, head, "k")]
+    if row.badge:
+        out += _badge(X[0] + 7 * len(head) + 14, y + 12, row.badge, row.badge_title or "")
     top = y + 34
     for i, view in enumerate(row.arrays):
         if view is not None:
@@ -168,7 +170,20 @@ def _row(row: AxisRow, y: int, lane: int, pid: str) -> tuple[list[str], int]:
         out += _arrow(X[0] + START, X[1] - 8, mid, row.arrow_in, row.text_in, pid)
     if row.arrow_out:
         out += _arrow(X[1] + START, X[2] - 8, mid, row.arrow_out, row.text_out, pid)
+    if row.values:
+        out.append(_text(X[0], top + grid_h + 54, row.values, "v"))
+        return out, top + grid_h + 72
     return out, top + grid_h + 56
+
+
+def _badge(x: int, y: int, badge: str, title: str) -> list[str]:
+    """A warning badge on a row's label line; ``title`` is its tooltip."""
+    width = 6 * len(badge) + 14
+    box = (f'<rect x="{x}" y="{y - 12}" width="{width}" height="16" rx="3" fill="#fee0d2" '
+           'stroke="#cb181d"/>')
+    text = (f'<text x="{x + 7}" y="{y}" style="font-size:10px;font-weight:bold;'
+            f'fill:#a50f15">{xml_escape(badge)}</text>')
+    return ['<g class="warn">', f"<title>{xml_escape(title)}</title>", box, text, "</g>"]
 
 
 def _keys(split: KeySplit, y: int, lane: int, pid: str) -> tuple[list[str], int]:
@@ -207,8 +222,9 @@ def _defs(pid: str) -> list[str]:
     return out
 
 
-def _style(pid: str) -> str:
-    """CSS scoped to this one ``<svg>`` (safe to inline several in one page)."""
+def _style(pid: str, values: bool = False) -> str:
+    """CSS scoped to this one ``<svg>`` (safe to inline several in one page); ``values``:
+    the diagram shows recorded values (their own style)."""
     rules = {
         "text": "font-family:Helvetica,Arial,sans-serif;font-size:11px;fill:#252525",
         ".k": "font-size:12px;font-weight:bold", ".h": "font-size:14px;font-weight:bold",
@@ -216,12 +232,16 @@ def _style(pid: str) -> str:
         ".a": "font-size:10px", ".a.moved": "fill:#54278f", ".a.broadcast": "fill:#636363",
         ".a.split": "fill:#006d2c",
     }
+    if values:
+        rules[".v"] = "font-family:Menlo,Consolas,monospace;font-size:11px;fill:#08519c"
     return "<style>" + "".join(f"#{pid} {k}{{{v}}}" for k, v in rules.items()) + "</style>"
 
 
 def diagram_svg(diagram: AxisDiagram) -> str:
     """Lower an :class:`~vmapviz.render._ir.AxisDiagram` to one ``<svg>`` string."""
-    pid = "vv" + hashlib.sha1(repr(diagram).encode("utf-8")).hexdigest()[:8]
+    seed = repr(diagram) + "".join(r.badge_title for r in diagram.rows if r.badge_title) + (
+        "".join(r.values for r in diagram.rows))
+    pid = "vv" + hashlib.sha1(seed.encode("utf-8")).hexdigest()[:8]
     body = [_text(X[0], 22, diagram.title, "h"),
             _text(X[0], 40, f"orange: batch axis; dark cell: lane {diagram.lane}; "
                   "blue: broadcast (None); purple arrow: axis moved", "s")]
@@ -236,7 +256,8 @@ def diagram_svg(diagram: AxisDiagram) -> str:
         body += part
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" id="{pid}" width="{WIDTH}" '
             f'height="{y}" viewBox="0 0 {WIDTH} {y}">')
-    return "\n".join([head, _style(pid), *_defs(pid), *body, "</svg>"]) + "\n"
+    values = any(r.values for r in diagram.rows)
+    return "\n".join([head, _style(pid, values), *_defs(pid), *body, "</svg>"]) + "\n"
 
 
 def axis_svg(report: Any, lane: int = 0, other_axis: int | None = None) -> str:

@@ -7,8 +7,8 @@
 ...     count.value = count.value + d
 ...     return count.value
 >>> f = vmapviz.transform.vmap2(step, state_in_axes={0: vmapviz.ShortTermState})
->>> print(state_table(f.inspect(jnp.ones(4))).splitlines()[2][:52])
-count  ShortTermState  f32[4]  read, written  0 -> 0
+>>> print(state_table(f.inspect(jnp.ones(4))).splitlines()[2][:65])
+count  ShortTermState  f32[4]  f32[4]       read, written  0 -> 0
 """
 
 from __future__ import annotations

@@ -12,11 +12,20 @@ Records are only built while someone observes, so an unobserved call pays nothin
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["add_observer", "emit_if_observed", "observe", "observing", "remove_observer"]
+__all__ = [
+    "add_observer",
+    "capture_values",
+    "emit_if_observed",
+    "observe",
+    "observing",
+    "remove_observer",
+    "values_cap",
+]
 
 _OBSERVERS: list[Callable[[Any], None]] = []
 
@@ -71,3 +80,25 @@ def observe() -> Iterator[list]:
         yield log
     finally:
         remove_observer(log.append)
+
+
+_VALUES_CAP: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "vmapviz_values_cap", default=None)
+
+
+@contextlib.contextmanager
+def capture_values(cap: int) -> Iterator[None]:
+    """Inside the block, observed calls also record each lane's values (a
+    :class:`~vmapviz.records.ValuesRecord`), at most ``cap`` elements per array."""
+    if not isinstance(cap, int) or isinstance(cap, bool) or cap < 1:
+        raise ValueError(f"values: the cap per array must be a positive int, got {cap!r}")
+    token = _VALUES_CAP.set(cap)
+    try:
+        yield
+    finally:
+        _VALUES_CAP.reset(token)
+
+
+def values_cap() -> int | None:
+    """The cap per array while :func:`capture_values` is active (None otherwise)."""
+    return _VALUES_CAP.get()

@@ -21,6 +21,7 @@ Array([0., 1., 2.], dtype=float32)
 from __future__ import annotations
 
 import functools
+import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -28,8 +29,8 @@ import jax
 import jax.extend
 
 from .. import records as rec
-from .._jax_private import shape_struct
-from .._state import State
+from .._jax_private import is_tracer, shape_struct
+from .._state import STATE_LOCK, State
 from . import _hooks as hooks
 from ._arguments import (
     Call,
@@ -49,8 +50,9 @@ from ._cache import CachedTraces, SignatureCache, describe_key
 from ._decide import Feed, MapSpec, StateIn, state_in, written_only_avals
 from ._errors import MappingError
 from ._plan import Plan, build_plan, transform_name
-from ._plan_records import emit_stage_records
+from ._plan_records import discovery_record, emit_stage_records
 from ._tracing import leak_hint, trace_stateful
+from ._values import values_record
 
 __all__ = ["StatefulMapping", "pmap2", "vmap2"]
 
@@ -175,6 +177,21 @@ class StatefulMapping(CachedTraces):
     # ------------------------------------------------------------------ calling
 
     def _call(self, call: Call, key: Any):
+        at = ["cache", None]  # the stage running now, and the miss reason once known
+        try:
+            return self._run_stages(call, key, at)
+        except Exception as err:
+            if hooks.observing():
+                if at[0] == "trace":  # the miss that led to the failed trace
+                    hooks.emit_if_observed(lambda: self._cache_record(key, False, at[1]))
+                self._emit_error(at[0], err)
+            raise
+
+    def _emit_error(self, stage: str, err: Exception) -> None:
+        hooks.emit_if_observed(lambda: rec.ErrorRecord(self.name, stage, type(err).__name__,
+                                                       str(err)))
+
+    def _run_stages(self, call: Call, key: Any, at: list):
         plan = self._cache.get(key)
         state_leaves = None
         if plan is not None:
@@ -187,6 +204,7 @@ class StatefulMapping(CachedTraces):
         else:
             reason = self._cache.miss_reason(key, call.leaf_names())
         if plan is None:
+            at[:] = ["trace", reason]
             plan = self._trace(call)
             if plan.cacheable:
                 self._cache.put(key, plan)
@@ -194,13 +212,57 @@ class StatefulMapping(CachedTraces):
             state_leaves = plan.gather_states()
         if hooks.observing():
             emit_stage_records(plan, state_leaves)
+        at[0] = "execution"
         try:
             outs = plan.run(call.leaves, state_leaves)
         except jax.errors.UnexpectedTracerError as err:
             self._cache.drop(key)
             raise leak_hint(err) from err
+        at[0] = "write_back"
         plan.write_back(outs)
+        cap = hooks.values_cap()
+        if cap is not None and hooks.observing() and not is_tracer(outs[0][0] if outs[0] else 0):
+            hooks.emit_if_observed(lambda: values_record(plan, call.leaves, state_leaves, outs,
+                                                         cap))
         return plan.outputs(outs)
+
+    def _dry_run(self, *args, **kwargs):
+        """Emit the records of ``self(*args, **kwargs)`` without running it: shapes only
+        (``jax.ShapeDtypeStruct`` arguments welcome), no State changes, nothing cached."""
+        call = self._split(args, kwargs)
+        key = call.signature()
+        with STATE_LOCK:
+            at = ["cache", None]
+            try:
+                return self._dry_stages(call, key, at)
+            except Exception as err:
+                self._emit_error(at[0], err)
+                raise
+
+    def _dry_stages(self, call: Call, key: Any, at: list):
+        plan = self._cache.get(key)
+        reason = None
+        state_leaves = plan.gather_states() if plan is not None else None
+        if plan is not None:
+            reason = plan.stale_reason(state_leaves is None)
+        else:
+            reason = self._cache.miss_reason(key, call.leaf_names())
+        hit = reason is None
+        if not hit:
+            at[0] = "trace"
+            traces = self.trace_count
+            try:
+                plan = self._trace(call)
+            finally:
+                self.trace_count = traces  # a dry run leaves the mapping as it was
+            state_leaves = plan.gather_states()
+        self.call_count += 1  # numbered as the call it stands for, then given back
+        try:
+            hooks.emit_if_observed(lambda: self._cache_record(key, hit, reason))
+        finally:
+            self.call_count -= 1
+        emit_stage_records(plan, state_leaves, ran=False)
+        return plan
 
     def _cache_record(self, key: Any, hit: bool, changes: tuple | None) -> rec.CacheRecord:
         return rec.CacheRecord(
@@ -283,7 +345,12 @@ class StatefulMapping(CachedTraces):
             if d.feed is Feed.BATCHED:
                 sized.append((d.size, d.axis, f"state {state.describe()}"))
         n = mapped_size(sized, self.axis_size)
-        return build_plan(self, call, axes, n, traced, decided, paths)
+        try:
+            return build_plan(self, call, axes, n, traced, decided, paths)
+        except Exception:  # the States were found: a failed call's report still lists them
+            found = types.SimpleNamespace(traced=traced, paths=paths, mapping_name=self.name)
+            hooks.emit_if_observed(lambda: discovery_record(found))
+            raise
 
     @property
     def _transform(self) -> str:

@@ -23,6 +23,7 @@ __all__ = [
     "io_labels",
     "jaxpr_flags_of",
     "keys_record",
+    "predicted_write_record",
     "value_axes",
     "write_record",
 ]
@@ -134,7 +135,33 @@ def _first_shape(state) -> tuple[int, ...]:
     return tuple(jax.typeof(leaves[0]).shape) if leaves else ()
 
 
-def emit_stage_records(plan, state_leaves) -> None:
+def predicted_write_record(plan) -> rec.WriteBackRecord:
+    """The write-back a call would make, from types alone (a dry run): each written
+    State's lane type with the batch axis put back where the write-back rule says."""
+    entries = []
+    t = plan.traced
+    i = t.n_out
+    lane_avals = t.closed_jaxpr.out_avals
+    for o, tdef in zip(plan.state_out, t.written_treedefs):
+        lane = lane_avals[i : i + tdef.num_leaves]
+        i += tdef.num_leaves
+        if o.discard:
+            continue
+        after = [a if o.axis is None else shape_struct(a, insert=(o.axis, plan.n))
+                 for a in lane]
+        entries.append(rec.WriteRecord(o.state.label(), short_type(current_value(o.state)),
+                                       ", ".join(aval_type(a) for a in after), o.axis,
+                                       tuple(after[0].shape) if after else ()))
+    for s, d in zip(t.read_states, plan.state_in):
+        if d.feed is Feed.RANDOM:
+            now = short_type(current_value(s))
+            entries.append(rec.WriteRecord(s.label(), now, now, None, _first_shape(s)))
+    return rec.WriteBackRecord(plan.mapping_name, tuple(entries))
+
+
+def emit_stage_records(plan, state_leaves, ran: bool = True) -> None:
+    """Discovery, axes, keys and execution records (with ``ran=False``, a dry run's:
+    the execution that would run, and the write-back it would make)."""
     from . import _hooks as hooks
 
     hooks.emit_if_observed(lambda: discovery_record(plan))
@@ -142,7 +169,10 @@ def emit_stage_records(plan, state_leaves) -> None:
     if plan.random_leaves:
         hooks.emit_if_observed(lambda: keys_record(plan, state_leaves))
     hooks.emit_if_observed(lambda: rec.ExecutionRecord(
-        plan.mapping_name, plan.compiled, tuple(aval_type(a) for a in plan.batched_out_avals())))
+        plan.mapping_name, plan.compiled, tuple(aval_type(a) for a in plan.batched_out_avals()),
+        ran))
+    if not ran:
+        hooks.emit_if_observed(lambda: predicted_write_record(plan))
 
 
 # ------------------------------------------------------------------ jaxpr views

@@ -19,7 +19,7 @@ Inspector(mapping='step', lanes=4, states=['count'])
 >>> ins.inspect(jnp.ones(3)).selected
 1
 >>> [e['label'] for e in ins.entries]
-['step(f32[4])', 'step(f32[3])']
+['call 1, first call: step(f32[4])', 'call 2, miss: d f32[4] -> f32[3]']
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ into a ``data-node`` attribute that the widget's click handler reads.
 >>> f = vmapviz.transform.vmap2(step, state_in_axes={0: vmapviz.ShortTermState})
 >>> entry = entry_payload(f.inspect(jnp.arange(4.0)))
 >>> entry['label'], entry['states'], len(entry['lanes'])
-('step(f32[4])', ['count'], 4)
+('call 1, first call: step(f32[4])', ['count'], 4)
 >>> entry['lanes'][2]['rows'][1]
 ['state', 'count', '[2] of f32[4] -> f32[]', 'f32[] -> [2] of f32[4]']
 >>> entry['graphs']['elementwise']['nodes']['e3']['primitive']
@@ -95,9 +95,13 @@ def _table(table: _ir.Table | None) -> dict | None:
 
 
 def entry_label(report: Any) -> str:
-    """What the cache-entry selector shows: the mapping and its call signature."""
-    key = report.cache.key
-    return f"{report.mapping}{key}" if key.startswith("(") else f"{report.mapping} {key}"
+    """What the cache-entry selector shows: ``call 3, miss: x f32[4] -> f32[3]`` (the
+    call number, hit or miss and why; :func:`~vmapviz.inspection.words.entry_title`),
+    or the mapping and its signature when the record has no call number."""
+    if report.error is not None:
+        return words.failed_title(report)
+    title = words.entry_title(report.cache, report.mapping)
+    return f"{title} (dry run)" if report.dry_run else title
 
 
 # ------------------------------------------------------------------ lanes
@@ -110,12 +114,15 @@ def lane_rows(report: Any, lane: int) -> list[list[str]]:
     """
     keys = {k.label: k for k in report.keys.entries} if report.keys is not None else {}
     written = {w.label: w for w in report.write_back.entries}
+    recorded = {v.label: v for v in report.values.entries} if report.values else {}
     rows = []
     for item in report.grouped:
         e = item.first if isinstance(item, StateGroup) else item
         label = item.label if isinstance(item, StateGroup) else e.label
-        rows.append([e.kind, label, *words.lane_texts(e, lane, keys.get(e.label),
-                                                      written.get(e.label))])
+        texts = words.lane_texts(e, lane, keys.get(e.label), written.get(e.label))
+        if not isinstance(item, StateGroup) and not e.random:
+            texts = words.with_values(texts, recorded.get(e.label), lane)
+        rows.append([e.kind, label, *texts])
     return rows
 
 
@@ -164,10 +171,14 @@ def node_table(graph: _ir.Graph) -> dict[str, dict]:
                        "from": [], "to": []}
         if n.toggle is not None:
             table[n.id]["toggle"] = list(n.toggle)
+        if getattr(n, "warning", None):
+            table[n.id]["warning"] = n.warning
         if n.info is not None:
             table[n.id].update(primitive=n.info.primitive, equation=n.info.equation,
                                inputs=list(n.info.inputs), outputs=list(n.info.outputs),
                                params=[list(p) for p in n.info.params])
+            if getattr(n.info, "batching", None):
+                table[n.id]["batching"] = n.info.batching
     for e in graph.edges:
         if e.src in table and e.dst in table:
             table[e.dst]["from"].append([e.src, e.label])
@@ -243,8 +254,11 @@ def entry_payload(report: Any, parts: tuple[str, ...] = PARTS, label: str | None
     Always: ``label``, ``mapping``, ``title``, ``axis_size``, ``states``, ``report``
     (``report.to_dict()``: the records). Then per ``parts``: ``tables``, ``lanes``
     (the first lanes, see ``_lanes``: ``svg`` and ``rows``), ``graphs``
-    (``{'elementwise': ..., 'batched': ...}``), ``explain``.
+    (``{'elementwise': ..., 'batched': ...}``), ``explain``; with tables, lanes and
+    graphs also ``stages`` (the stage stepper's, see :func:`._stages.stage_payload`).
     """
+    if report.error is not None:
+        return _failed_entry(report, parts, label)
     axes = report.axes
     entry: dict[str, Any] = {
         "label": label if label is not None else entry_label(report),
@@ -253,7 +267,7 @@ def entry_payload(report: Any, parts: tuple[str, ...] = PARTS, label: str | None
         "axis_size": axes.axis_size,
         "states": [s.label for s in report.discovery.states],
         "max_rank": max_rank(report),
-        "report": report.to_dict(),
+        "report": report.to_dict(values=False),
     }
     if "tables" in parts:
         tables = [_ir.state_table(report), _ir.leaf_table(report), _ir.key_table(report)]
@@ -262,6 +276,32 @@ def entry_payload(report: Any, parts: tuple[str, ...] = PARTS, label: str | None
         entry["lanes"] = _lanes(report)
     if "graphs" in parts:
         entry["graphs"] = {w: graph_payload(report, w) for w in GRAPH_VIEWS}
+    if {"tables", "lanes", "graphs"} <= set(parts):  # the Inspector's stage stepper
+        from ._stages import stage_payload
+
+        nodes = {w: g["nodes"] for w, g in entry["graphs"].items()}
+        entry["stages"] = stage_payload(report, nodes)
+    if "explain" in parts:
+        entry["explain"] = report.explain()
+    return _plain(entry)
+
+
+def _failed_entry(report: Any, parts: tuple[str, ...], label: str | None) -> dict:
+    """The entry of a call that raised: what its stages found, and the error in words
+    (no lanes, no graphs: nothing was built to draw)."""
+    found = report.discovery.states if report.discovery is not None else ()
+    entry: dict[str, Any] = {
+        "label": label if label is not None else entry_label(report),
+        "mapping": report.mapping, "title": report.title, "axis_size": 0,
+        "states": [s.label for s in found], "max_rank": 0, "report": report.to_dict(values=False),
+        "failed": True,
+    }
+    if "tables" in parts:
+        entry["tables"] = [_table(_ir.found_table(report))]
+    if "lanes" in parts:
+        entry["lanes"] = []
+    if "graphs" in parts:
+        entry["graphs"] = {}
     if "explain" in parts:
         entry["explain"] = report.explain()
     return _plain(entry)

@@ -34,6 +34,7 @@ from ..render._escape import html_escape
 from ..render._options import GraphOptions
 from ..render.html import to_html
 from ._payload import GRAPH_VIEWS, PARTS, _plain, entry_payload, graph_payload, lane_payload
+from ._stages import STAGE_TABS, check_stage, stage_nodes
 
 __all__ = ["AxisDiagram", "Inspector", "JaxprGraph", "StateTable"]
 
@@ -231,7 +232,8 @@ class AxisDiagram(_ReportWidget):
     def _draw_lane(self) -> None:
         """Draw the selected lane when it was not precomputed (the browser asked for it)."""
         entry = self.entry
-        if self.lane < len(entry.get("lanes", ())) and self.other_axis is None:
+        if entry.get("failed") or (self.lane < len(entry.get("lanes", ()))
+                                   and self.other_axis is None):
             return
         view = _plain(lane_payload(self.report, self.lane, self.other_axis))
         self.lane_view = {"label": entry["label"], **view}
@@ -259,7 +261,8 @@ class JaxprGraph(_ReportWidget):
     view = traitlets.Unicode("elementwise").tag(sync=True)
     node = traitlets.Unicode("").tag(sync=True)
     graph_options = traitlets.Dict(GraphOptions().to_json()).tag(sync=True)
-    #: The graph drawn with ``graph_options``: ``{'label', 'view', 'options', ...}``.
+    #: The graph drawn with ``graph_options``: ``{'label', 'view', 'options', ...}``, with
+    #: ``stages``: the node ids each stage of the stepper highlights in it.
     graph_drawn = traitlets.Dict({}).tag(sync=True)
 
     @traitlets.validate("graph_options")
@@ -273,10 +276,11 @@ class JaxprGraph(_ReportWidget):
     def _draw_graph(self, change: Any) -> None:
         """Draw the graph with non-default options (the browser asked for it)."""
         options = GraphOptions.from_json(self.graph_options)
-        if options.is_default:
+        if options.is_default or self.entry.get("failed"):  # a failed call has no graph
             self.graph_drawn = {}
             return
         drawn = graph_payload(self.report, self.view, options)
+        drawn["stages"] = stage_nodes(self.report, self.view, drawn["nodes"])
         self.graph_drawn = _plain({"label": self.entry["label"], "view": self.view,
                                    "options": self.graph_options, **drawn})
 
@@ -320,12 +324,55 @@ class Inspector(AxisDiagram, JaxprGraph):
         inspected call, e.g. per signature); a selector switches between them.
       labels: what the selector shows for each report (default: mapping and signature).
       mapping: the mapping the reports came from; lets :meth:`inspect` add calls.
+
+    A stage stepper above the tabs walks through the six stages of the call (cache,
+    discovery, axes, keys, execution, write-back): each step shows what the stage
+    decided and highlights the table rows, lane rows and graph nodes concerned. The
+    ``stage`` trait is the stage shown (``''``: the stepper is off); setting it opens
+    the stage's tab.
+
+    >>> from vmapviz import examples
+    >>> ins = Inspector(examples.inspect('1.5_counter'))
+    >>> ins.stage = 'write-back'
+    >>> ins.stage, ins.tab, ins.stage_info['caption']
+    ('write_back', 'axes', 'write-back: count written back on axis 0, f32[4] -> f32[4]')
     """
 
     _kind = traitlets.Unicode("inspector").tag(sync=True)
     _parts = PARTS
     #: The open tab: 'states', 'axes', 'graph' or 'explain'.
     tab = traitlets.Unicode("states").tag(sync=True)
+    #: The stage the stepper shows: '' (off), 'cache', 'discovery', 'axes', 'keys',
+    #: 'execution' or 'write_back' ('write-back' is accepted).
+    stage = traitlets.Unicode("").tag(sync=True)
+
+    @traitlets.validate("stage")
+    def _check_stage(self, proposal: Any) -> str:
+        try:
+            return check_stage(proposal["value"], self.entry.get("stages"))
+        except ValueError as exc:
+            raise traitlets.TraitError(f"Inspector.stage: {exc}") from None
+
+    @traitlets.observe("stage")
+    def _open_stage_tab(self, change: Any) -> None:
+        if self.stage:
+            self.tab = STAGE_TABS[self.stage]
+
+    @traitlets.observe("selected")
+    def _keep_stage(self, change: Any) -> None:
+        """Another call may have no such stage (no key split): the stepper turns off."""
+        try:
+            check_stage(self.stage, self.entry.get("stages"))
+        except ValueError:
+            self.stage = ""
+
+    @property
+    def stage_info(self) -> dict | None:
+        """The stage shown, as the stepper has it (``name``, ``caption``, ``labels``,
+        ``rows``, ``nodes``, ...; see :func:`~vmapviz.widgets._stages.stage_payload`),
+        or None when the stepper is off."""
+        found = [s for s in self.entry.get("stages", ()) if s["name"] == self.stage]
+        return found[0] if found else None
 
     @traitlets.validate("tab")
     def _check_tab(self, proposal: Any) -> str:
@@ -348,6 +395,8 @@ class Inspector(AxisDiagram, JaxprGraph):
         return [f"mapping={e['mapping']!r}", f"lanes={e['axis_size']}", f"states={e['states']!r}"]
 
     def _static_body(self) -> list[str]:
+        if self.report.error is not None:  # a failed call: its tables and error only
+            return [to_html(self.report)]
         return [to_html(self.report),
                 *_axes_html(self.entry, self.lane, self.report, self.other_axis),
                 *_graph_html(self.graph, self.view)]

@@ -236,6 +236,8 @@ export function nodeDetails(info) {
   if (!info) return [];
   const label = String(info.label || "").split("\n");
   const rows = [["node", `${info.id} (${info.kind}${info.batched ? ", batched" : ""})`]];
+  if (info.warning) rows.push(["warning", info.warning]);
+  if (info.batching) rows.push(["vmap did", info.batching]);
   if (info.primitive) {
     rows.push(["primitive", info.primitive]);
     rows.push(["equation", info.equation || ""]);
@@ -253,6 +255,106 @@ export function nodeDetails(info) {
   return rows;
 }
 
+// ------------------------------------------------------------------ stage stepper
+
+/** What the stepper bar says while it is off. */
+export const STAGE_HINT =
+  "Step through the stages of this call: click a stage, or focus this bar and press \u2192 "
+  + "(\u2190 \u2192 step, Home / End, Esc turns it off).";
+
+/** The index of the stage called `name` in `stages` (-1: off, unknown or not in this call). */
+export function stageIndex(stages, name) {
+  const list = Array.isArray(stages) ? stages : [];
+  const key = String(name ?? "").trim().replace(/-/g, "_");
+  const i = key ? list.findIndex((s) => s && s.name === key) : -1;
+  return i >= 0 && list[i].available !== false ? i : -1;
+}
+
+/**
+ * The stage index after a key on the stepper bar (-1: off), or null for a key the bar
+ * leaves alone. ArrowRight / ArrowLeft step to the next / previous stage the call has
+ * (from off: the first / last), staying at the ends; Home / End go to the first / last;
+ * Escape turns the stepper off; Enter or Space turn it on at the first stage.
+ * `available[i] === false` marks a stage the call does not have (it is skipped).
+ */
+export function stageStep(index, count, key, available) {
+  const n = Math.max(Math.floor(Number(count)) || 0, 0);
+  const open = [...Array(n).keys()].filter((i) => !Array.isArray(available) || available[i] !== false);
+  const i = Math.floor(Number(index));
+  const on = Number.isFinite(i) && i >= 0 && i < n;
+  if (key === "Escape") return on ? -1 : null;
+  if (open.length === 0) return null;
+  switch (key) {
+    case "Home":
+      return open[0];
+    case "End":
+      return open.at(-1);
+    case "ArrowRight":
+      return on ? open.find((j) => j > i) ?? i : open[0];
+    case "ArrowLeft":
+      return on ? [...open].reverse().find((j) => j < i) ?? i : open.at(-1);
+    case "Enter":
+    case " ":
+      return on ? null : open[0];
+    default:
+      return null;
+  }
+}
+
+/**
+ * What the stepper bar shows: one button per stage (`name`, `title`, `available`,
+ * `active`), the caption (the hint while off), and whether "previous" / "next" can move.
+ */
+export function stageBarView(entry, stage) {
+  const stages = (entry && entry.stages) || [];
+  const index = stageIndex(stages, stage);
+  const open = stages.map((s, i) => (s.available !== false ? i : -1)).filter((i) => i >= 0);
+  return {
+    on: index >= 0,
+    index,
+    name: index >= 0 ? stages[index].name : "",
+    caption: index >= 0 ? stages[index].caption : STAGE_HINT,
+    buttons: stages.map((s, i) => ({
+      name: s.name,
+      title: s.title || s.name,
+      available: s.available !== false,
+      active: i === index,
+    })),
+    canPrev: open.length > 0 && (index < 0 || open[0] < index),
+    canNext: open.length > 0 && (index < 0 || open.at(-1) > index),
+  };
+}
+
+/**
+ * What to highlight for `stage` (a name; null when the stepper is off): the States tab's
+ * table rows (`labels`: first column), the lane table rows (`rows`: Name column), and
+ * the graph nodes of the view shown (`nodes`). With other than the default graph
+ * `options` the graph shown is `drawn` (the kernel's `graph_drawn`), whose own
+ * `stages` name its nodes; none while it is being drawn.
+ */
+export function stageHighlights(entry, stage, view, drawn, options) {
+  const stages = (entry && entry.stages) || [];
+  const i = stageIndex(stages, stage);
+  if (i < 0) return null;
+  const s = stages[i];
+  const g = graphView(entry, view, drawn, options);
+  let nodes = [];
+  if (g && !g.pending) {
+    const source = sameOptions(options, DEFAULT_OPTIONS) ? s.nodes || {} : { [g.view]: (drawn.stages || {})[s.name] };
+    nodes = source[g.view] || [];
+  }
+  return {
+    index: i,
+    name: s.name,
+    title: s.title || s.name,
+    caption: s.caption || "",
+    tab: s.tab || "",
+    labels: s.labels || [],
+    rows: s.rows || [],
+    nodes,
+  };
+}
+
 /** Text of the entry selector: one option per cache entry. */
 export function entryOptions(entries) {
   return (entries || []).map((e, i) => ({ value: String(i), text: `${i}: ${e.label}` }));
@@ -267,7 +369,8 @@ function h(tag, className, text) {
   return el;
 }
 
-function tableEl(title, columns, rows) {
+/** A table of strings; each row tagged `data-label` with its cell `labelColumn` (if given). */
+function tableEl(title, columns, rows, labelColumn) {
   const table = h("table", "vmapviz-table");
   if (title) table.appendChild(h("caption", "", title));
   if (columns.some((c) => c)) {
@@ -281,6 +384,7 @@ function tableEl(title, columns, rows) {
   }
   for (const row of rows) {
     const tr = body.appendChild(h("tr"));
+    if (labelColumn !== undefined && row[labelColumn] !== undefined) tr.dataset.label = String(row[labelColumn]);
     row.forEach((cell, i) => {
       const cls = columns[i] === "Reason" ? "vmapviz-reason" : "";
       tr.appendChild(h("td", cls, cell));
@@ -306,7 +410,7 @@ function save(model, name, value) {
 
 function statesPanel(entry) {
   const panel = h("div", "vmapviz-panel vmapviz-states");
-  for (const t of entry.tables || []) panel.appendChild(tableEl(t.title, t.columns, t.rows));
+  for (const t of entry.tables || []) panel.appendChild(tableEl(t.title, t.columns, t.rows, 0));
   return panel;
 }
 
@@ -350,7 +454,7 @@ function axesPanel(model, entry) {
     panel.dataset.otherAxis = otherAxis === null || otherAxis === undefined ? "" : String(otherAxis);
     rowsHost.replaceChildren(
       tableEl(`What lane ${v.lane} reads and writes`,
-        ["Kind", "Name", "Lane reads", "Lane writes"], v.rows));
+        ["Kind", "Name", "Lane reads", "Lane writes"], v.rows, 1));
     svgHost.replaceChildren(svgBox("vmapviz-svg-inner", v.svg));
   }
   slider.addEventListener("input", () => save(model, "lane", Number(slider.value)));
@@ -593,6 +697,128 @@ function explainPanel(entry) {
   return panel;
 }
 
+// ------------------------------------------------------------------ stage stepper (DOM)
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** Tag the rows of `container`'s tables whose `data-label` is in `labels`. */
+function markRows(container, labels) {
+  if (!container) return;
+  const want = new Set(labels || []);
+  for (const tr of container.querySelectorAll("tr[data-label]")) {
+    tr.classList.toggle("vmapviz-stage-hit", want.has(tr.dataset.label));
+  }
+}
+
+/** A dashed ring and a star badge around one graph node (drawn only while it is shown). */
+function ringNode(node) {
+  let box = null;
+  try {
+    box = node.getBBox();
+  } catch (err) {
+    return; // not laid out (its panel is hidden): drawn when the panel is shown
+  }
+  if (!box || (box.width === 0 && box.height === 0)) return;
+  const ring = document.createElementNS(SVG_NS, "g");
+  ring.setAttribute("class", "vmapviz-stage-ring");
+  const rect = ring.appendChild(document.createElementNS(SVG_NS, "rect"));
+  const pad = 4;
+  for (const [k, v] of [["x", box.x - pad], ["y", box.y - pad], ["width", box.width + 2 * pad],
+    ["height", box.height + 2 * pad], ["rx", 6]]) rect.setAttribute(k, String(v));
+  const badge = ring.appendChild(document.createElementNS(SVG_NS, "circle"));
+  for (const [k, v] of [["cx", box.x - pad], ["cy", box.y - pad], ["r", 7]]) badge.setAttribute(k, String(v));
+  const star = ring.appendChild(document.createElementNS(SVG_NS, "text"));
+  for (const [k, v] of [["x", box.x - pad], ["y", box.y - pad + 3.5], ["text-anchor", "middle"]]) {
+    star.setAttribute(k, String(v));
+  }
+  star.textContent = "\u2605";
+  node.appendChild(ring);
+}
+
+/** Tag the graph nodes whose id is in `ids`, and ring them. */
+function markNodes(svgHost, ids) {
+  if (!svgHost) return;
+  for (const el of svgHost.querySelectorAll(".vmapviz-stage-ring")) el.remove();
+  const want = new Set(ids || []);
+  for (const g of svgHost.querySelectorAll("g.node[data-node]")) {
+    const hit = want.has(g.getAttribute("data-node"));
+    g.classList.toggle("vmapviz-stage-hit", hit);
+    if (hit) ringNode(g);
+  }
+}
+
+/**
+ * The stepper bar above the tabs: "previous", one button per stage, "next", and the
+ * caption of the stage shown. `highlight(hl)` marks the panels; `key(event)` handles the
+ * bar's keys (true when it did).
+ */
+function stageBar(model, entry, highlight) {
+  const stages = entry.stages || [];
+  const bar = h("div", "vmapviz-stages");
+  bar.tabIndex = 0;
+  bar.setAttribute("role", "toolbar");
+  bar.setAttribute("aria-label", "stages of this call (arrow keys step, Escape turns off)");
+  const row = bar.appendChild(h("div", "vmapviz-stage-row"));
+  row.appendChild(h("span", "vmapviz-bar-label", "Stages:"));
+  const prev = button(row, "vmapviz-stage-prev", "\u25C0 previous", "previous stage (\u2190)");
+  const buttons = stages.map((s, i) => {
+    const b = button(row, "vmapviz-stage", s.title || s.name, s.caption);
+    b.dataset.stage = s.name;
+    b.disabled = s.available === false;
+    b.addEventListener("click", () => go(i));
+    return b;
+  });
+  const next = button(row, "vmapviz-stage-next", "next \u25B6", "next stage (\u2192)");
+  for (const b of [prev, ...buttons, next]) b.tabIndex = -1; // the bar takes the keys
+  const caption = bar.appendChild(h("div", "vmapviz-stage-caption"));
+  caption.setAttribute("aria-live", "polite");
+  const available = stages.map((s) => s.available !== false);
+
+  function current() {
+    return stageIndex(stages, model.get("stage"));
+  }
+  function go(i) {
+    const s = i >= 0 ? stages[i] : null;
+    model.set("stage", s ? s.name : "");
+    if (s && s.tab) model.set("tab", s.tab); // a step opens its tab; a tab click keeps the stage
+    model.save_changes();
+  }
+  function step(key) {
+    const i = stageStep(current(), stages.length, key, available);
+    if (i !== null && i !== current()) go(i);
+    return i !== null;
+  }
+  function draw() {
+    const v = stageBarView(entry, model.get("stage"));
+    bar.dataset.stage = v.name;
+    caption.textContent = v.caption;
+    v.buttons.forEach((b, i) => {
+      buttons[i].classList.toggle("vmapviz-active", b.active);
+      buttons[i].setAttribute("aria-pressed", String(b.active));
+    });
+    prev.disabled = !v.canPrev;
+    next.disabled = !v.canNext;
+    highlight();
+  }
+  prev.addEventListener("click", () => step("ArrowLeft"));
+  next.addEventListener("click", () => step("ArrowRight"));
+  // Pressing the bar itself (not one of its buttons) turns an off stepper on.
+  bar.addEventListener("click", (ev) => {
+    if (!ev.target.closest("button") && current() < 0) step("Enter");
+  });
+  function key(event) {
+    if (!bar.contains(event.target)) return false;
+    const onButton = event.target !== bar && event.target.closest("button");
+    if ((event.key === "Enter" || event.key === " ") && onButton) return false; // a click
+    if (!step(event.key)) return false;
+    event.stopPropagation();
+    event.preventDefault();
+    return true;
+  }
+  draw();
+  return { el: bar, draw, key };
+}
+
 // ------------------------------------------------------------------ widget
 
 function render({ model, el }) {
@@ -602,7 +828,9 @@ function render({ model, el }) {
   root.setAttribute("data-lm-suppress-shortcuts", "true");
   // Some hosts (Notebook 7) still stop keys on their way down to the page, so the keys
   // of a slider inside this widget are handled here first, before anything else sees them.
+  let stepper = null; // the Inspector's stage stepper, while one is drawn
   const onKey = (event) => {
+    if (stepper && stepper.key(event)) return;
     const slider = event.target;
     if (!root.contains(slider) || !slider.matches || !slider.matches("input[type=range]")) return;
     const next = sliderStep(slider.value, slider.max, event.key);
@@ -630,6 +858,7 @@ function render({ model, el }) {
 
   function draw() {
     unbind();
+    stepper = null;
     const kind = model.get("_kind");
     const entries = model.get("entries");
     const entry = entryAt(entries, model.get("selected"));
@@ -652,6 +881,7 @@ function render({ model, el }) {
       select.addEventListener("change", () => save(model, "selected", Number(select.value)));
     }
     const tabs = tabsFor(kind);
+    const stepHost = root.appendChild(h("div", "vmapviz-stepper"));
     const tabBar = tabs.length > 1 ? root.appendChild(h("div", "vmapviz-tabs")) : null;
     if (tabBar) tabBar.setAttribute("role", "tablist");
     const host = root.appendChild(h("div", "vmapviz-body"));
@@ -690,6 +920,26 @@ function render({ model, el }) {
     }
     if (tabBar) bind({ "change:tab": showTab });
     showTab();
+    if (kind === "inspector" && Array.isArray(entry.stages) && entry.stages.length) {
+      const highlight = () => {
+        const hl = stageHighlights(entry, model.get("stage"), model.get("view"),
+          model.get("graph_drawn"), model.get("graph_options"));
+        root.dataset.stage = hl ? hl.name : "";
+        markRows(panels.states, hl ? hl.labels : []);
+        markRows(panels.axes && panels.axes.querySelector(".vmapviz-lane-rows"), hl ? hl.rows : []);
+        markNodes(panels.graph && panels.graph.querySelector(".vmapviz-graph-svg"), hl ? hl.nodes : []);
+      };
+      stepper = stageBar(model, entry, highlight);
+      stepHost.appendChild(stepper.el);
+      // Bound after the panels' own handlers: they redraw first, then the marks go on.
+      const events = { "change:stage": stepper.draw };
+      for (const name of ["tab", "lane", "lane_view", "other_axis", "view", "graph_drawn", "graph_options"]) {
+        events[`change:${name}`] = highlight;
+      }
+      bind(events);
+    } else {
+      stepHost.remove();
+    }
   }
 
   const redraw = ["change:entries", "change:selected"];
