@@ -41,22 +41,22 @@ def test_values_record_each_lane_from_argument_to_state_to_output():
     assert report.values.lanes == 4 and report.values.cap == 64
     arg, state, out = (_entry(report, x) for x in ("argument d", "count", "output 0"))
     for lane in range(4):
-        assert arg.before[lane][0].values == (float(lane),)
-        assert state.before[lane][0].values == (0.0, 0.0, 0.0)  # the lane's row, before
-        np.testing.assert_allclose(state.after[lane][0].values, count.value[lane])
-        np.testing.assert_allclose(out.after[lane][0].values, [report.result[lane]])
+        assert arg.read(lane)[0].values == (float(lane),)
+        assert state.read(lane)[0].values == (0.0, 0.0, 0.0)  # the lane's row, before
+        np.testing.assert_allclose(state.wrote(lane)[0].values, count.value[lane])
+        np.testing.assert_allclose(out.wrote(lane)[0].values, [report.result[lane]])
     # the RandomState: the key each lane drew from, and the key the State keeps
     keys = jax.random.key_data(jax.random.split(jax.random.wrap_key_data(key_before), 5))
     rs = _entry(report, report.keys.entries[0].label)
-    assert [s[0].values for s in rs.before] == [tuple(k.tolist()) for k in keys[1:]]
-    assert rs.after[0][0].values == tuple(keys[0].tolist())
-    assert rs.after[0][0].values == tuple(jax.random.key_data(rng.value).tolist())
+    assert [rs.read(i)[0].values for i in range(4)] == [tuple(k.tolist()) for k in keys[1:]]
+    assert rs.wrote(0)[0].values == tuple(keys[0].tolist())
+    assert rs.wrote(0)[0].values == tuple(jax.random.key_data(rng.value).tolist())
 
 
 def test_values_are_capped_per_array_and_optional():
     x = jnp.arange(2 * 100.0).reshape(2, 100)
     report = vmap2(lambda v: v * 2).inspect(x, values=5)
-    [sample] = _entry(report, "argument v").before[1]
+    [sample] = _entry(report, "argument v").read(1)
     assert sample.values == (100.0, 101.0, 102.0, 103.0, 104.0) and sample.total == 100
     assert sample.truncated and sample_text((sample,)).endswith("(5 of 100)]")
     assert vmap2(lambda v: v * 2).inspect(x).values is None  # opt-in
@@ -70,7 +70,7 @@ def test_values_show_in_lane_table_and_axis_diagram():
     rows = {r[1]: r for r in lane_rows(report, 2)}
     assert rows["argument d"][2].endswith("= 2.")
     assert rows["count"][2].endswith("= [0. 0. 0.]")
-    assert rows["output 0"][3].endswith(f"= {sample_text(_entry(report, 'output 0').after[2])}")
+    assert rows["output 0"][3].endswith(f"= {sample_text(_entry(report, 'output 0').wrote(2))}")
     svg = axis_svg(report, lane=2)
     assert "lane 2 reads 2." in svg and "lane 2 draws from key [" in svg
     assert axis_svg(report, lane=2) == svg  # deterministic
@@ -88,10 +88,11 @@ def test_values_of_a_written_only_state_and_a_broadcast_argument():
     report = vmap2(f, in_axes=(0, None), state_out_axes={0: vmapviz.ShortTermState}).inspect(
         jnp.arange(3.0), jnp.asarray(10.0), values=True)
     scale = _entry(report, "argument scale")
-    assert [s[0].values for s in scale.before] == [(10.0,)] * 3  # every lane sees all of it
+    assert [scale.read(i)[0].values for i in range(3)] == [(10.0,)] * 3  # all of it
+    assert len(scale.before) == 1  # held once, not once per lane
     written = _entry(report, "last")
-    assert written.before == ((),) * 3  # not read
-    assert [s[0].values for s in written.after] == [(0.0,), (10.0,), (20.0,)]
+    assert written.before == ((),) and not written.read(2)  # not read
+    assert [written.wrote(i)[0].values for i in range(3)] == [(0.0,), (10.0,), (20.0,)]
 
 
 # ------------------------------------------------------------------ dry run

@@ -196,17 +196,10 @@ def _eqn_at(closed, path: str):
     return eqn
 
 
-def _same_in_lanes(report, case_id):
-    """The identical-keys case: the report's own record when it has one, else index 0."""
-    if case_id == "repeated_keys" and not getattr(report, "same_in_lanes", None):
-        return frozenset({0})
-    return None
-
-
 @pytest.mark.parametrize("case_id, build, expected", POSITIVES, ids=[p[0] for p in POSITIVES])
 def test_true_positives(case_id, build, expected):
     report = _inspect(build)
-    found = find_pitfalls(report, same_in_lanes=_same_in_lanes(report, case_id))
+    found = report.pitfalls  # identical mapped keys: from the run's report.same_in_lanes
     got = [(p.name, p.source, p.label, p.outputs, p.states) for p in found]
     assert got == [e[1:] for e in expected]
     for p, e in zip(found, expected):
@@ -282,7 +275,7 @@ def test_explain_names_the_pitfall(build, line):
 def test_explain_words_each_source():
     words = vmapviz.inspection.words
     texts = {p[0]: words.pitfall_text(find_pitfalls(
-        r := _inspect(p[1]), same_in_lanes=_same_in_lanes(r, p[0]))[0]) for p in POSITIVES}
+        _inspect(p[1]))[0]) for p in POSITIVES}
     assert "which is broadcast (in_axes None)" in texts["broadcast_argument"]
     assert "argument k, which is mapped, but every lane got the same key" in texts[
         "repeated_keys"]

@@ -120,8 +120,8 @@ def test_q9_what_values_did_lane_2_see_and_produce():
     report = mapping.inspect(*args, values=True, **kwargs)
     by_label = {v.label: v for v in report.values.entries}
     [arg] = [v for v in report.values.entries if v.kind is Kind.ARGUMENT]
-    assert arg.before[2][0].values == (float(args[0][2]),)
-    assert by_label["output 0"].after[2][0].values == (float(report.result[2]),)
+    assert arg.read(2)[0].values == (float(args[0][2]),)
+    assert by_label["output 0"].wrote(2)[0].values == (float(report.result[2]),)
 
 
 def test_q10_what_changed_between_these_two_calls():

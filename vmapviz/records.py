@@ -316,14 +316,24 @@ class LaneValues:
     """What each lane read and produced of one argument leaf, State or output.
 
     ``before[i]`` / ``after[i]``: lane i's value on the way in / out, one
-    :class:`Sample` per leaf (empty: nothing read or written). A RandomState reads the
-    key of its lane and keeps the split key.
+    :class:`Sample` per leaf (empty: nothing read or written); a value that is the same
+    in every lane (broadcast in, or the key a RandomState keeps) is held once:
+    ``before`` / ``after`` then has one item. Read them with :meth:`read` /
+    :meth:`wrote`. A RandomState reads the key of its lane and keeps the split key.
     """
 
     label: str
     kind: Kind
     before: tuple[tuple[Sample, ...], ...]
     after: tuple[tuple[Sample, ...], ...]
+
+    def read(self, lane: int) -> tuple[Sample, ...]:
+        """What lane ``lane`` read (one Sample per leaf; empty: nothing)."""
+        return self.before[0 if len(self.before) == 1 else lane]
+
+    def wrote(self, lane: int) -> tuple[Sample, ...]:
+        """What lane ``lane`` wrote or produced (one Sample per leaf; empty: nothing)."""
+        return self.after[0 if len(self.after) == 1 else lane]
 
 
 @_frozen

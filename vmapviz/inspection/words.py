@@ -254,30 +254,30 @@ def sample_text(samples: tuple) -> str:
     return ", ".join(parts)
 
 
-def values_line(values: Any, lane: int, random: bool = False) -> str:
+def values_line(values: Any, lane: int, random: bool = False, lanes: int | None = None) -> str:
     """What lane ``lane`` read and produced of one entry: ``lane 2 reads 1., writes 2.``
-    (``random``: a RandomState, whose lane draws from a key and which keeps another)."""
-    if lane >= len(values.before):
-        return f"lane {lane}: values not recorded (only the first {len(values.before)} lanes)"
+    (``random``: a RandomState, whose lane draws from a key and which keeps another;
+    ``lanes``: how many lanes were recorded)."""
+    if lanes is not None and lane >= lanes:
+        return f"lane {lane}: values not recorded (only the first {lanes} lanes)"
     parts = []
-    if values.before[lane]:
-        parts.append(f"{'draws from key' if random else 'reads'} "
-                     f"{sample_text(values.before[lane])}")
-    if values.after[lane]:
+    if values.read(lane):
+        parts.append(f"{'draws from key' if random else 'reads'} {sample_text(values.read(lane))}")
+    if values.wrote(lane):
         parts.append(f"{'the State keeps key' if random else 'writes'} "
-                     f"{sample_text(values.after[lane])}")
+                     f"{sample_text(values.wrote(lane))}")
     return f"lane {lane} " + ", ".join(parts) if parts else f"lane {lane}: -"
 
 
-def with_values(texts: list[str], values: Any, lane: int) -> list[str]:
+def with_values(texts: list[str], values: Any, lane: int, lanes: int) -> list[str]:
     """``lane_texts`` with the lane's recorded values appended (``= [0. 1.]``)."""
-    if values is None or lane >= len(values.before):
+    if values is None or lane >= lanes:
         return texts
     reads, writes = texts
-    if values.before[lane] and reads != "-":
-        reads += f" = {sample_text(values.before[lane])}"
-    if values.after[lane] and writes != "-":
-        writes += f" = {sample_text(values.after[lane])}"
+    if values.read(lane) and reads != "-":
+        reads += f" = {sample_text(values.read(lane))}"
+    if values.wrote(lane) and writes != "-":
+        writes += f" = {sample_text(values.wrote(lane))}"
     return [reads, writes]
 
 
@@ -1075,3 +1075,98 @@ def comparison_lines(c: Any) -> list[str]:
             lines.extend(entry_change_lines(e, c))
     lines.extend(jaxpr_line(j) for j in c.jaxprs)
     return lines
+
+
+# ------------------------------------------------------------------ the saved page
+
+#: Section headings and table columns of the page ``save_html`` writes (``render.page``).
+PAGE_WORDS = {
+    "contents": "Contents",
+    "explain": "The call in words",
+    "tables": "Tables",
+    "axes": "Axis diagrams",
+    "values": "Values per lane",
+    "graphs": "Jaxpr graphs",
+    "changes": "What changed",
+    "kind": "Kind",
+    "name": "Name",
+    "reads": "Reads",
+    "writes": "Writes",
+    "same": "The same in every lane",
+}
+_GRAPH_HEADINGS = {"elementwise": "Per-element jaxpr: what one lane computes",
+                   "batched": "Batched jaxpr: the whole mapped call"}
+
+
+def page_title(report: Any) -> str:
+    """The saved page's title: the report's, marked ``(dry run)`` when nothing ran."""
+    return f"{report.title} (dry run)" if report.dry_run else report.title
+
+
+def side_heading(c: Any, side: str, report: Any) -> str:
+    """One call's part of a saved comparison: ``a (call 1): vmap2 of step over 4 lanes``."""
+    return f"{side_name(c, side)}: {page_title(report)}"
+
+
+def lane_heading(lane: int) -> str:
+    return f"Lane {lane}"
+
+
+def lanes_note(lanes: tuple[int, ...], axis_size: int) -> str:
+    """Which lanes a saved page draws, when not all (``''`` when all).
+
+    >>> lanes_note((0, 15), 16)
+    'Drawn: lanes 0 and 15 of 16 (render.axis_svg(report, lane) draws any other).'
+    """
+    if len(lanes) >= axis_size:
+        return ""
+    if len(lanes) == 1:
+        shown = f"lane {lanes[0]}"
+    else:
+        shown = "lanes " + ", ".join(str(x) for x in lanes[:-1]) + f" and {lanes[-1]}"
+    return f"Drawn: {shown} of {axis_size} (render.axis_svg(report, lane) draws any other)."
+
+
+def axis_label(title_text: str, lane: int) -> str:
+    """What a screen reader says of an axis diagram."""
+    return (f"Axis diagram of {title_text}, lane {lane} highlighted: each argument, State "
+            "and output outside the map, in one lane, and after the map")
+
+
+def graph_heading(which: str) -> str:
+    return _GRAPH_HEADINGS.get(which, jaxpr_word(which))
+
+
+def graph_label(which: str, title_text: str) -> str:
+    """What a screen reader says of a jaxpr graph."""
+    return (f"Graph of the {jaxpr_word(which)} of {title_text}; orange marks the values that "
+            "carry the batch axis")
+
+
+def graph_fallback(reason: str) -> str:
+    """Said above a graph's DOT text when Graphviz could not draw it."""
+    return (f"This graph is not drawn: {reason} Its Graphviz DOT text follows; any Graphviz "
+            "viewer draws it.")
+
+
+def values_note(values: Any, shown: int) -> str:
+    """What a saved page's values tables hold: the cap, the lanes recorded and shown."""
+    text = (f"Recorded with inspect(..., values=True): at most {values.cap} elements of each "
+            f"array, in lanes 0 to {values.lanes - 1} of {values.axis_size}.")
+    if shown < values.lanes:
+        text += f" Shown here: lanes 0 to {shown - 1}."
+    return text + " A value that is the same in every lane is listed once."
+
+
+def lane_value_cells(values: Any, lane: int, random: bool = False) -> tuple[str, str]:
+    """What lane ``lane`` read and wrote of one entry, as two table cells (``'-'``: nothing).
+
+    >>> from vmapviz.records import LaneValues, Sample
+    >>> one = lambda x: (Sample((), 'float32', (x,), 1),)
+    >>> lane_value_cells(LaneValues('count', Kind.STATE, (one(0.0),), (one(1.0), one(2.0))), 1)
+    ('0.', '2.')
+    """
+    read, wrote = values.read(lane), values.wrote(lane)
+    reads = (("draws from key " if random else "") + sample_text(read)) if read else "-"
+    writes = (("the State keeps key " if random else "") + sample_text(wrote)) if wrote else "-"
+    return reads, writes

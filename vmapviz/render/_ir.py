@@ -238,7 +238,8 @@ def _with_values(report: Any, rows: list[AxisRow], lane: int) -> list[AxisRow]:
     out = []
     for item, row in zip(report.grouped, rows):
         v = None if isinstance(item, StateGroup) else recorded.get(item.label)
-        text = "" if v is None else words.values_line(v, lane, item.random)
+        text = "" if v is None else words.values_line(v, lane, item.random,
+                                                      report.values.lanes)
         if len(text) > VALUES_CHARS:  # the table below the diagram holds all of them
             text = text[: VALUES_CHARS - 4] + " ..."
         out.append(dataclasses.replace(row, values=text))

@@ -23,25 +23,30 @@ __all__ = ["MAX_LANES", "sample", "values_record"]
 MAX_LANES = 128  # lanes recorded at most (the first ones)
 
 
-def sample(x, cap: int) -> rec.Sample:
-    """The first ``cap`` elements of ``x`` (a key array: its key data) as plain numbers."""
+def _host(x) -> np.ndarray:
+    """``x`` on the host (a key array: its key data)."""
     if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
         x = jax.random.key_data(x)
-    flat = np.asarray(x).reshape(-1)
-    return rec.Sample(tuple(np.shape(x)), str(flat.dtype), tuple(flat[:cap].tolist()),
+    return np.asarray(x)
+
+
+def sample(x, cap: int) -> rec.Sample:
+    """The first ``cap`` elements of ``x`` (a key array: its key data) as plain numbers."""
+    flat = _host(x).reshape(-1)
+    return rec.Sample(tuple(np.shape(_host(x))), str(flat.dtype), tuple(flat[:cap].tolist()),
                       int(flat.size))
 
 
-def _lane(x, axis: int | None, i: int):
-    return x if axis is None else jax.numpy.take(x, i, axis=axis)
-
-
 def _per_lane(leaves: list, axis: int | None, lanes: int, cap: int) -> tuple:
-    return tuple(tuple(sample(_lane(x, axis, i), cap) for x in leaves) for i in range(lanes))
+    """One tuple of Samples per lane; a value every lane sees whole is held once."""
+    if axis is None:
+        return (tuple(sample(x, cap) for x in leaves),)
+    hosts = [_host(x) for x in leaves]
+    return tuple(tuple(sample(np.take(h, i, axis=axis), cap) for h in hosts)
+                 for i in range(lanes))
 
 
-def _nothing(lanes: int) -> tuple:
-    return ((),) * lanes
+NOTHING = ((),)  # nothing read (or written), in any lane
 
 
 def _state_entries(plan, state_leaves: list, written: dict, lanes: int, cap: int) -> list:
@@ -52,17 +57,16 @@ def _state_entries(plan, state_leaves: list, written: dict, lanes: int, cap: int
         j += tdef.num_leaves
         if d.feed is Feed.RANDOM:
             split = [split_for_lanes(k, plan.n) for k in leaves]
-            before = tuple(tuple(sample(lane_keys[i], cap) for _, lane_keys in split)
-                           for i in range(lanes))
+            before = _per_lane([lane_keys for _, lane_keys in split], 0, lanes, cap)
             kept = tuple(sample(k, cap) for k, _ in split)
-            out.append(rec.LaneValues(s.label(), rec.Kind.STATE, before, (kept,) * lanes))
+            out.append(rec.LaneValues(s.label(), rec.Kind.STATE, before, (kept,)))
             continue
-        after = written.pop(id(s), _nothing(lanes))
+        after = written.pop(id(s), NOTHING)
         out.append(rec.LaneValues(s.label(), rec.Kind.STATE,
                                   _per_lane(leaves, d.axis, lanes, cap), after))
     for o in plan.state_out:
         if id(o.state) in written:
-            out.append(rec.LaneValues(o.state.label(), rec.Kind.STATE, _nothing(lanes),
+            out.append(rec.LaneValues(o.state.label(), rec.Kind.STATE, NOTHING,
                                       written.pop(id(o.state))))
     return out
 
@@ -74,7 +78,7 @@ def values_record(plan, arg_leaves: list, state_leaves: list, result, cap: int,
     outs, _ = result
     t, lanes = plan.traced, min(plan.n, MAX_LANES)
     entries = [rec.LaneValues(name, rec.Kind.ARGUMENT, _per_lane([x], ax, lanes, cap),
-                              _nothing(lanes))
+                              NOTHING)
                for name, x, ax in zip(plan.arg_names, arg_leaves, plan.axes)]
     written, i = {}, t.n_out
     for o, tdef in zip(plan.state_out, t.written_treedefs):
@@ -84,6 +88,6 @@ def values_record(plan, arg_leaves: list, state_leaves: list, result, cap: int,
             i += tdef.num_leaves
     entries.extend(_state_entries(plan, state_leaves, written, lanes, cap))
     for k, ax in enumerate(plan.out_axes):
-        entries.append(rec.LaneValues(f"output {k}", rec.Kind.OUTPUT, _nothing(lanes),
+        entries.append(rec.LaneValues(f"output {k}", rec.Kind.OUTPUT, NOTHING,
                                       _per_lane([outs[k]], ax, lanes, cap)))
     return rec.ValuesRecord(plan.mapping_name, cap, lanes, plan.n, tuple(entries))

@@ -120,8 +120,9 @@ def lane_rows(report: Any, lane: int) -> list[list[str]]:
         e = item.first if isinstance(item, StateGroup) else item
         label = item.label if isinstance(item, StateGroup) else e.label
         texts = words.lane_texts(e, lane, keys.get(e.label), written.get(e.label))
-        if not isinstance(item, StateGroup) and not e.random:
-            texts = words.with_values(texts, recorded.get(e.label), lane)
+        if recorded and not isinstance(item, StateGroup) and not e.random:
+            texts = words.with_values(texts, recorded.get(e.label), lane,
+                                      report.values.lanes)
         rows.append([e.kind, label, *texts])
     return rows
 
