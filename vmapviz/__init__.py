@@ -40,7 +40,7 @@ from .transform._errors import BatchAxisError as BatchAxisError
 
 if TYPE_CHECKING:
     from . import widgets as widgets
-    from .widgets import Inspector
+    from .widgets import Exercise, Inspector
 
 __version__ = "0.1.0"
 
@@ -68,6 +68,23 @@ def inspect(f_or_mapping: Any, *args: Any, **kwargs: Any) -> Inspector:
     from .widgets import inspect as widgets_inspect
 
     return widgets_inspect(f_or_mapping, *args, **kwargs)
+
+
+def exercise(mapped: Any, *args: Any, ask: Any = None, **kwargs: Any) -> Exercise:
+    """Questions about ``mapped(*args, **kwargs)``, asked before the call is shown.
+
+    The same as :func:`vmapviz.widgets.exercise`, imported on the first call. The answers
+    come from a dry run (nothing runs, no State changes); each answer is checked in the
+    kernel and explained with the record that decides it; "Show the call" adds the
+    call's :class:`~vmapviz.widgets.Inspector`.
+
+    >>> import jax.numpy as jnp
+    >>> exercise(lambda x: x + 1, jnp.ones(2), ask='output_shape')
+    Exercise(mapping='<lambda>', lanes=2, questions=['output_shape:output 0'], revealed=False)
+    """
+    from .widgets import exercise as widgets_exercise
+
+    return widgets_exercise(mapped, *args, ask=ask, **kwargs)
 
 
 def __getattr__(name: str) -> Any:

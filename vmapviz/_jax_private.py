@@ -281,6 +281,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def primitive_name(eqn: Any) -> str:
+    """An equation's primitive as words name it: a jitted call is ``jit`` on every
+    release (its primitive is ``pjit`` before 0.7)."""
+    name = eqn.primitive.name
+    return "jit" if name == "pjit" else name
+
+
 def plain_params(eqn: Any) -> dict[str, Any]:
     """An equation's parameters a batching rule may rewrite: all but sub-jaxprs and
     functions, numpy scalars made Python numbers (lists become tuples).

@@ -33,6 +33,7 @@ from .._jax_private import (
     collective_axes,
     dot_batch_dims,
     plain_params,
+    primitive_name,
     random_call_name,
     scan_layout,
     sub_jaxprs,
@@ -96,12 +97,12 @@ def batching_changes(report: Any, max_analysed: int = MAX_ANALYSED
         if any(a is not None for a in in_axes):
             found = _analysed(eqn, in_axes, out_axes, size, name, memo)
             out.append(BatchingChange(
-                str(i), eqn.primitive.name, found.kind,
+                str(i), primitive_name(eqn), found.kind,
                 tuple(_label(eqn.invars[k], labels) for k in found.positions),
                 found.inserted, found.rewritten, tuple(out_axes),
                 call_name(eqn), found.error))
         axes.update(zip(eqn.outvars, out_axes))
-        made_by = " ".join(filter(None, (eqn.primitive.name, call_name(eqn))))
+        made_by = " ".join(filter(None, (primitive_name(eqn), call_name(eqn))))
         labels.update((v, made_by) for v in eqn.outvars)
     return tuple(out)
 
@@ -156,7 +157,7 @@ def _compare(eqn: Any, in_axes: list, batched: Any, axis_name: Any, size: int) -
     found = [k for k, e in enumerate(batched.eqns) if e.primitive.name == prim]
     main = batched.eqns[found[-1]] if found else None
     extra = [e for k, e in enumerate(batched.eqns) if not found or k != found[-1]]
-    inserted = tuple(e.primitive.name for e in extra)
+    inserted = tuple(primitive_name(e) for e in extra)
     batched_pos = tuple(k for k, a in enumerate(in_axes) if a is not None)
     if prim in _RANDOM or random_call_name(eqn) is not None:
         return _Found(BatchingKind.PER_LANE_RANDOM, batched_pos, inserted)
@@ -216,7 +217,7 @@ def _origins(eqn: Any, batched: Any, extra: list) -> dict[str, tuple[int, ...]]:
     out: dict[str, set] = {}
     for e in extra:
         came = set().union(*(where.get(v, set()) for v in e.invars if not _literal(v)))
-        out.setdefault(e.primitive.name, set()).update(came)
+        out.setdefault(primitive_name(e), set()).update(came)
         where.update((v, came) for v in e.outvars)
     return {name: tuple(sorted(ks)) for name, ks in out.items() if ks}
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
+import pathlib
 from typing import Any
 
 from .. import records as rec
@@ -126,6 +127,19 @@ class Comparison:
         from ..widgets import Inspector
 
         return Inspector(list(self.reports))
+
+    def save_html(self, path: str | pathlib.Path) -> pathlib.Path:
+        """Write the comparison as one self-contained HTML page and return the path: what
+        changed, then each call with its words, tables, axis diagrams and jaxpr graphs
+        (:func:`vmapviz.render.page.comparison_page`; no script, nothing from the network).
+
+        Raises:
+          FileNotFoundError: the folder of ``path`` does not exist (none is created).
+          IsADirectoryError: ``path`` is a folder.
+        """
+        from ..render.page import comparison_page, save_page
+
+        return save_page(lambda: comparison_page(self), path)
 
 
 def _keyed(report: Report) -> dict[tuple, rec.AxisRecord]:

@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import functools
 import json
+import pathlib
 from collections.abc import Callable
 from typing import Any
 
@@ -168,6 +169,30 @@ class Report:
         from ._explain import explain_report
 
         return explain_report(self)
+
+    def save_html(self, path: str | pathlib.Path) -> pathlib.Path:
+        """Write this call as one self-contained HTML page to hand out, and return the path.
+
+        The page (:func:`vmapviz.render.page.report_page`) holds the call in words, its
+        tables, axis diagrams, the values per lane when recorded and both jaxpr graphs:
+        no script, nothing loaded from the network, printable; the same report writes the
+        same bytes. A failed call's report and a dry run save too.
+
+        Raises:
+          FileNotFoundError: the folder of ``path`` does not exist (none is created).
+          IsADirectoryError: ``path`` is a folder.
+
+        >>> import tempfile, pathlib, jax.numpy as jnp
+        >>> from vmapviz.transform import vmap2
+        >>> report = vmap2(lambda x: x * 2).inspect(jnp.ones(3))
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = report.save_html(pathlib.Path(folder) / 'call.html')
+        ...     print(path.name, '<title>vmap2 of &lt;lambda&gt; over 3 lanes</title>' in path.read_text())
+        call.html True
+        """
+        from ..render.page import report_page, save_page
+
+        return save_page(lambda: report_page(self), path)
 
 
 def inspect_call(mapping: Any, *args: Any, values: bool | int = False, dry_run: bool = False,

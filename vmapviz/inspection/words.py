@@ -407,16 +407,20 @@ def group_head(group: Any) -> str:
             f"{types_text(group.types)})")
 
 
-def state_warnings(e: AxisRecord, state_type: str) -> list[str]:
+def state_warnings(e: AxisRecord, state_type: str, dry_run: bool = False) -> list[str]:
+    """What to watch out for in a State's write-back (``dry_run``: said of a call that
+    would run)."""
     if e.rule_out is not Rule.POLICY:
         return []
-    out = [(f"{e.label} ({state_type}) was written with a per-lane value that no "
-           f"state_out_axes filter declared; the policy '{e.policy}' scattered it onto a new "
-           "axis 0. Declare it in state_out_axes to make this explicit.")]
+    was, scattered, gained = (("would be", "would scatter", "would gain") if dry_run
+                              else ("was", "scattered", "gained"))
+    out = [(f"{e.label} ({state_type}) {was} written with a per-lane value that no "
+           f"state_out_axes filter declared; the policy '{e.policy}' {scattered} it onto a "
+           "new axis 0. Declare it in state_out_axes to make this explicit.")]
     if e.axis_in is None and e.rule_in is not Rule.WRITTEN_ONLY:
         if e.policy == "auto":
             out.append(
-                f"{e.label} is read and written: it gained the batch axis on this call. "
+                f"{e.label} is read and written: it {gained} the batch axis on this call. "
                 "Its leading size now equals the batch size, so on the next call the "
                 "'auto' policy feeds it per lane instead of adding another axis."
             )
@@ -470,14 +474,14 @@ def explain_lines(report: Any) -> list[str]:
             if isinstance(item, StateGroup):  # alike States: one line, said once
                 lines.append("- " + state_line(item.first, item.state_type, n,
                                                group_head(item)))
-                warnings.extend(state_warnings(item.first, item.state_type))
+                warnings.extend(state_warnings(item.first, item.state_type, report.dry_run))
             elif kind is Kind.ARGUMENT:
                 lines.append("- " + argument_line(item, n))
             elif kind is Kind.STATE:
                 state_type = state_types.get(item.label, "State")
                 lines.append("- " + state_line(item, state_type, n)
                              + becomes_text(after.get(item.label), report.dry_run))
-                warnings.extend(state_warnings(item, state_type))
+                warnings.extend(state_warnings(item, state_type, report.dry_run))
             else:
                 lines.append("- " + output_line(item))
     lines.extend(batching_lines(report))

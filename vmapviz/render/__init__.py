@@ -13,6 +13,8 @@ from .dot import DotNotFoundError as DotNotFoundError
 from .dot import to_dot as to_dot
 from .dot import to_svg as to_svg
 from .html import to_html as to_html
+from .page import comparison_page as comparison_page
+from .page import report_page as report_page
 from .svg import axis_svg as axis_svg
 from .text import state_table as state_table
 from .text import to_text as to_text

@@ -26,12 +26,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..inspection._exercise import Ask as Ask
+from ._exercise import Exercise as Exercise
+from ._exercise import ExerciseQuestions as ExerciseQuestions
+from ._exercise import exercise as exercise
 from ._widgets import AxisDiagram as AxisDiagram
 from ._widgets import Inspector as Inspector
 from ._widgets import JaxprGraph as JaxprGraph
 from ._widgets import StateTable as StateTable
 
-__all__ = ["AxisDiagram", "Inspector", "JaxprGraph", "StateTable", "inspect", "widget"]
+__all__ = ["Ask", "AxisDiagram", "Exercise", "ExerciseQuestions", "Inspector", "JaxprGraph",
+           "StateTable", "exercise", "inspect", "widget"]
 
 
 def _as_mapping(f_or_mapping: Any) -> Any:
