@@ -107,8 +107,8 @@ def test_dot_structure_keeps_what_vmapviz_decides():
                      'style="rounded,filled", fillcolor="#e8f0fe", color="#d95f02", penwidth=2'),
         text.replace("per_device_total\\nf32[4]", "per_device_total\\nf32[1,4]"),
         text.replace('e5 -> e6 [label="f32[]"]', 'e4 -> e6 [label="f32[]"]'),
-        text.replace('b22 -> b24 [label="f32[4]", color="#d95f02", fontcolor="#d95f02", '
-                     'penwidth=2]', 'b22 -> b24 [label="f32[4]"]'),
+        text.replace('b22 -> b24 [label="f32[4]", color="#d95f02", fontcolor="#a63603", '
+                     'penwidth=2, arrowhead=normalnormal]', 'b22 -> b24 [label="f32[4]"]'),
         text.replace("orange: carries", "orange carries"),
     ):
         assert changed != text

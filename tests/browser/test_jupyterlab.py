@@ -265,3 +265,233 @@ def _keys_stage(expect, app, widget):
     text = " ".join(hits.all_text_contents())
     assert "split key" in text and "normal(key)" in text and "rng" in text
     widget.screenshot(path=str(ARTIFACTS / f"{app}_stage_keys_graph.png"))
+
+
+# ------------------------------------------------------------------ keyboard and focus
+
+#: (app, JupyterLab theme): both apps in the default light theme, JupyterLab in dark.
+KEYBOARD_RUNS = [("jupyterlab", None), ("notebook7", None), ("jupyterlab", "JupyterLab Dark")]
+
+#: What the page says of the focused element: a name, its outline, the outline's contrast
+#: on what lies behind it (the first opaque background of it or its ancestors), and
+#: whether it matches :focus-visible.
+_FOCUSED = """() => {
+  const el = document.activeElement;
+  const rgba = (text) => {
+    const m = /rgba?\\(([^)]*)\\)/.exec(text || "");
+    if (!m) return [0, 0, 0, 0];
+    const p = m[1].split(",").map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const lum = (c) => {
+    const f = (v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+  };
+  let bg = null;
+  for (let n = el.parentElement; n && !bg; n = n.parentElement) {
+    const c = rgba(getComputedStyle(n).backgroundColor);
+    if (c[3] === 1) bg = c;
+  }
+  bg = bg || [255, 255, 255, 1];
+  const cs = getComputedStyle(el);
+  const ring = rgba(cs.outlineColor);
+  const hi = Math.max(lum(ring), lum(bg)), lo = Math.min(lum(ring), lum(bg));
+  let name = el.tagName.toLowerCase() + "." + String(el.getAttribute("class") || "").split(" ")[0];
+  if (el.dataset && el.dataset.tab && el.getAttribute("role") === "tab") name = `tab:${el.dataset.tab}`;
+  if (el.getAttribute("role") === "tabpanel") name = `panel:${el.dataset.tab}`;
+  if (el.getAttribute("data-node")) name = "node";
+  const widget = el.closest(".vmapviz-widget");
+  return {
+    name, style: cs.outlineStyle, width: parseFloat(cs.outlineWidth) || 0,
+    ratio: (hi + 0.05) / (lo + 0.05), visible: el.matches(":focus-visible"),
+    inside: Boolean(widget) && widget === document.querySelector(".vmapviz-widget.vmapviz-inspector"),
+    label: el.getAttribute("aria-label") || "",
+  };
+}"""
+
+#: The lowest WCAG contrast of the widget's text (not its pictures) on what lies behind
+#: it, and the texts below 4.5:1 (3:1 when large).
+_TEXT_CONTRAST = """(root) => {
+  const rgba = (text) => {
+    const m = /rgba?\\(([^)]*)\\)/.exec(text || "");
+    if (!m) return [0, 0, 0, 0];
+    const p = m[1].split(",").map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const lum = (c) => {
+    const f = (v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+  };
+  const behind = (el) => {
+    const layers = [];
+    for (let n = el; n; n = n.parentElement) {
+      const c = rgba(getComputedStyle(n).backgroundColor);
+      if (c[3] > 0) layers.push(c);
+      if (c[3] === 1) break;
+    }
+    let out = [255, 255, 255];
+    for (const c of layers.reverse()) out = out.map((v, i) => c[i] * c[3] + v * (1 - c[3]));
+    return out;
+  };
+  let min = 99, checked = 0;
+  const low = [];
+  for (const el of root.querySelectorAll("*")) {
+    if (el.closest("svg, option, [hidden]") || el.closest(":disabled")) continue;
+    const text = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!text || el.getClientRects().length === 0) continue;
+    let faded = false;
+    for (let n = el; n && n !== root.parentElement; n = n.parentElement) {
+      if (Number(getComputedStyle(n).opacity) < 1) faded = true;
+    }
+    if (faded) continue;
+    const cs = getComputedStyle(el);
+    const bg = behind(el);
+    const c = rgba(cs.color);
+    const fg = c.slice(0, 3).map((v, i) => v * c[3] + bg[i] * (1 - c[3]));
+    const hi = Math.max(lum(fg), lum(bg)), lo = Math.min(lum(fg), lum(bg));
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    const size = parseFloat(cs.fontSize), bold = Number(cs.fontWeight) >= 700;
+    const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    checked += 1;
+    min = Math.min(min, ratio);
+    if (ratio < need) low.push([el.tagName, el.className, cs.color, String(bg), ratio]);
+  }
+  return { min, checked, low };
+}"""
+
+
+@pytest.fixture(params=KEYBOARD_RUNS, ids=lambda r: r[0] + ("_dark" if r[1] else ""))
+def keyboard_server(request, tmp_path):
+    app, theme = request.param
+    with serve(app, tmp_path, NOTEBOOK, theme=theme) as running:
+        yield (*running, theme)
+
+
+def _tab_through(page, start, limit: int = 20) -> list[dict]:
+    """Focus ``start``, then press Tab until focus leaves the first Inspector; what each
+    focused element is and how its focus ring looks."""
+    start.focus()
+    seen = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        now = page.evaluate(_FOCUSED)
+        if not now["inside"]:
+            return seen
+        seen.append(now)
+    return seen
+
+
+def _rings_are_visible(seen: list[dict], where: str) -> None:
+    for f in seen:
+        assert f["visible"], f"{where}: {f['name']} is not :focus-visible"
+        assert f["style"] != "none" and f["width"] >= 2, f"{where}: {f['name']} has no ring: {f}"
+        assert f["ratio"] >= 3, f"{where}: {f['name']}'s ring is {f['ratio']:.2f}:1"
+
+
+def test_inspector_by_keyboard(keyboard_server):
+    """Tab reaches every control of the Inspector, each with a visible focus ring of at
+    least 3:1; arrow keys switch tabs (WAI-ARIA tabs) and move between graph nodes, Enter
+    selects a node; text in the widget is at least 4.5:1 on its background, in
+    JupyterLab's light and dark themes and in Notebook 7."""
+    app, url, base, token, theme = keyboard_server
+    name = app + ("_dark" if theme else "")
+    with browser_page(1400, 1000, STEP_MS) as (page, expect):
+        open_and_run_all(page, url, base, token)
+        widget = page.locator(".vmapviz-widget.vmapviz-inspector").first
+        widget.wait_for(state="visible", timeout=WIDGET_S)
+        if theme:
+            assert page.locator("body").get_attribute("data-jp-theme-light") == "false"
+        entry = widget.locator("select.vmapviz-entry")
+
+        # States tab: the entry menu, the stage bar, the open tab only, its panel.
+        seen = _tab_through(page, entry)
+        assert [f["name"] for f in seen] == [
+            "div.vmapviz-stages", "tab:states", "panel:states"], seen
+        _rings_are_visible(seen, "states")
+        tab = widget.locator("button.vmapviz-tab[data-tab='states']")
+        assert tab.get_attribute("aria-selected") == "true"
+        panel_id = tab.get_attribute("aria-controls")
+        assert widget.locator(f"#{panel_id}").get_attribute("role") == "tabpanel"
+        assert widget.locator(f"#{panel_id}").get_attribute("aria-labelledby") == tab.get_attribute("id")
+
+        # Arrow keys move between tabs and open them (wrapping around), Home / End.
+        tab.focus()
+        for key, want in (("ArrowRight", "axes"), ("ArrowRight", "graph"), ("ArrowLeft", "axes"),
+                          ("End", "explain"), ("ArrowRight", "states"), ("ArrowLeft", "explain"),
+                          ("Home", "states"), ("ArrowRight", "axes")):
+            page.keyboard.press(key)
+            now = widget.locator(f"button.vmapviz-tab[data-tab='{want}']")
+            expect(now).to_be_focused()
+            expect(now).to_have_attribute("aria-selected", "true")
+            expect(widget.locator(f".vmapviz-panel[data-tab='{want}']")).to_be_visible()
+        widget.screenshot(path=str(ARTIFACTS / f"{name}_focus_tabs.png"))
+        assert [b.get_attribute("tabindex") for b in widget.locator("button.vmapviz-tab").all()] == [
+            "-1", "0", "-1", "-1"]
+
+        # Axes tab: the lane slider is reachable and moves with the arrows.
+        seen = _tab_through(page, entry)
+        assert [f["name"] for f in seen] == ["div.vmapviz-stages", "tab:axes", "input.vmapviz-lane"], seen
+        _rings_are_visible(seen, "axes")
+        _tab_through(page, entry, limit=3)  # to the slider again
+        expect(widget.locator("input.vmapviz-lane")).to_be_focused()
+        page.keyboard.press("ArrowRight")
+        expect(widget.locator(".vmapviz-axes")).to_have_attribute("data-lane", "1")
+        widget.screenshot(path=str(ARTIFACTS / f"{name}_focus_slider.png"))
+        _graph_by_keyboard(page, expect, widget, entry, name)
+        _text_contrast(widget, name)
+
+
+def _graph_by_keyboard(page, expect, widget, entry, name):
+    """The graph tab's controls in Tab order, a checkbox and reset by keyboard, then the
+    nodes: one tab stop, arrows move, Enter selects."""
+    widget.locator("button.vmapviz-tab[data-tab='graph']").click()
+    seen = _tab_through(page, entry)
+    assert [f["name"] for f in seen] == [
+        "div.vmapviz-stages", "tab:graph", "button.vmapviz-toggle", "button.vmapviz-toggle",
+        "input.vmapviz-search", "button.vmapviz-toggle", "button.vmapviz-toggle",
+        "button.vmapviz-toggle", "input.vmapviz-group-states", "input.vmapviz-show-random",
+        "input.vmapviz-fold-repeats", "node"], seen
+    _rings_are_visible(seen, "graph")
+    assert "carries the batch axis" in seen[-1]["label"]
+    graph = widget.locator(".vmapviz-graph")
+    _tab_through(page, entry, limit=len(seen))  # back on the node
+    node = graph.locator("g.node[data-node]:focus")
+    first = node.get_attribute("data-node")
+    widget.screenshot(path=str(ARTIFACTS / f"{name}_focus_graph_node.png"))
+    page.keyboard.press("ArrowRight")
+    expect(node).not_to_have_attribute("data-node", first)
+    second = node.get_attribute("data-node")
+    page.keyboard.press("Enter")
+    expect(graph.locator("g.node.vmapviz-node-selected")).to_have_attribute("data-node", second)
+    expect(graph.locator(".vmapviz-node-info")).to_contain_text(f"Node {second}")
+    expect(graph.locator(f"g.node[data-node='{second}']")).to_have_attribute("tabindex", "0")
+    assert graph.locator("g.node[data-node][tabindex='0']").count() == 1
+    widget.screenshot(path=str(ARTIFACTS / f"{name}_focus_node_selected.png"))
+    # A checkbox by Space, then reset (now enabled) by Tab and Enter.
+    box = graph.locator("input.vmapviz-group-states")
+    box.focus()
+    page.keyboard.press("Space")
+    expect(box).to_be_checked()
+    reset = graph.locator("button.vmapviz-reset")
+    expect(reset).to_be_enabled()
+    for _ in range(3):
+        page.keyboard.press("Tab")
+    expect(reset).to_be_focused()
+    widget.screenshot(path=str(ARTIFACTS / f"{name}_focus_reset.png"))
+    page.keyboard.press("Enter")
+    expect(box).not_to_be_checked()
+    expect(reset).to_be_disabled()
+
+
+def _text_contrast(widget, name):
+    """Every text of every tab of the widget, measured in the page as drawn."""
+    low, checked, lowest = [], 0, 99.0
+    for tab in ("states", "axes", "graph", "explain"):
+        widget.locator(f"button.vmapviz-tab[data-tab='{tab}']").click()
+        got = widget.evaluate(_TEXT_CONTRAST)
+        low += got["low"]
+        checked += got["checked"]
+        lowest = min(lowest, got["min"])
+    print(f"\n{name}: {checked} texts, lowest contrast {lowest:.2f}:1")
+    assert checked > 40
+    assert not low, f"{name}: text below the WCAG minimum: {low}"

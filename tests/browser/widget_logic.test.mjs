@@ -26,6 +26,10 @@ import widget, {
   stageHighlights,
   stageIndex,
   stageStep,
+  tabStep,
+  itemStep,
+  nodeLabel,
+  drawingOrder,
 } from "../../vmapviz/widgets/static/vmapviz.js";
 
 const entry = {
@@ -327,4 +331,49 @@ test("stageHighlights on a graph drawn with other options uses that drawing's id
                   nodes: {}, stages: { write_back: ["e9"] } };
   assert.deepEqual(stageHighlights(staged, "write_back", "elementwise", drawn, options).nodes, ["e9"]);
   assert.deepEqual(stageHighlights(staged, "cache", "elementwise", drawn, options).nodes, []);
+});
+
+test("tabStep: arrows move between tabs and wrap around, Home / End, other keys left alone", () => {
+  assert.equal(tabStep(0, 4, "ArrowRight"), 1);
+  assert.equal(tabStep(3, 4, "ArrowRight"), 0, "wraps to the first");
+  assert.equal(tabStep(0, 4, "ArrowLeft"), 3, "wraps to the last");
+  assert.equal(tabStep(2, 4, "ArrowLeft"), 1);
+  assert.equal(tabStep(2, 4, "Home"), 0);
+  assert.equal(tabStep(1, 4, "End"), 3);
+  assert.equal(tabStep(1, 4, "ArrowDown"), null, "a horizontal tab list leaves up / down");
+  assert.equal(tabStep(1, 4, "Enter"), null, "Enter clicks the button itself");
+  assert.equal(tabStep(0, 0, "ArrowRight"), null);
+  assert.equal(tabStep(9, 4, "ArrowRight"), 0, "an index out of range is clamped first");
+});
+
+test("itemStep: graph nodes in order, stopping at the ends; from none the first", () => {
+  assert.equal(itemStep(0, 3, "ArrowRight"), 1);
+  assert.equal(itemStep(1, 3, "ArrowDown"), 2);
+  assert.equal(itemStep(2, 3, "ArrowDown"), 2, "stays at the last");
+  assert.equal(itemStep(2, 3, "ArrowUp"), 1);
+  assert.equal(itemStep(0, 3, "ArrowLeft"), 0, "stays at the first");
+  assert.equal(itemStep(-1, 3, "ArrowLeft"), 0);
+  assert.equal(itemStep(1, 3, "Home"), 0);
+  assert.equal(itemStep(0, 3, "End"), 2);
+  assert.equal(itemStep(0, 3, "Tab"), null, "Tab leaves the graph");
+  assert.equal(itemStep(0, 0, "ArrowDown"), null);
+});
+
+test("nodeLabel: what a screen reader says of a node, batched and pitfalls in words", () => {
+  assert.equal(nodeLabel({ id: "e1", kind: "input", label: "argument d\nf32[]", batched: true }),
+    "argument d f32[], input, carries the batch axis, Enter shows its details");
+  assert.equal(nodeLabel({ id: "e3", kind: "eqn", label: "add", batched: false }),
+    "add, equation, Enter shows its details");
+  assert.equal(nodeLabel({ id: "e4", kind: "collapsed", label: "\u26a0 normal(key)", batched: true,
+    warning: "normal(key) draws ...", toggle: ["expand", "2"] }),
+  "\u26a0 normal(key), folded block, carries the batch axis, random pitfall: the same draw in "
+    + "every lane, Enter draws it open");
+  assert.equal(nodeLabel(undefined), "");
+});
+
+test("drawingOrder: nodes by number (e2 before e10), then foldable clusters", () => {
+  assert.deepEqual(drawingOrder(["c:ec2", "n:e10", "n:e2", "c:ec1", "n:e1"]),
+    ["n:e1", "n:e2", "n:e10", "c:ec1", "c:ec2"]);
+  assert.deepEqual(drawingOrder([]), []);
+  assert.deepEqual(drawingOrder(undefined), []);
 });

@@ -1143,8 +1143,9 @@ def graph_heading(which: str) -> str:
 
 def graph_label(which: str, title_text: str) -> str:
     """What a screen reader says of a jaxpr graph."""
-    return (f"Graph of the {jaxpr_word(which)} of {title_text}; orange marks the values that "
-            "carry the batch axis")
+    return (f"Graph of the {jaxpr_word(which)} of {title_text}; the values that carry the "
+            "batch axis are orange, with a double border (nodes) or a thick line with a double "
+            "arrowhead (edges)")
 
 
 def graph_fallback(reason: str) -> str:

@@ -22,25 +22,32 @@ import subprocess
 from collections.abc import Iterable
 from typing import Any
 
+from . import _palette as palette
 from ._escape import dot_escape
 from ._graph import report_graph
 from ._ir import Cluster, Graph
 from ._options import GraphOptions
 
-__all__ = ["DotNotFoundError", "DotTimeoutError", "dot_escape", "graph_to_dot", "legend_lines", "to_dot", "to_svg"]
+__all__ = ["DotNotFoundError", "DotTimeoutError", "dot_escape", "graph_title", "graph_to_dot",
+           "label_svg", "legend_lines", "to_dot", "to_svg"]
 
-BATCH_COLOR = "#d95f02"
+BATCH_COLOR = palette.BATCH
 #: The border of a node that draws the same random numbers in every lane (a pitfall).
-WARNING_COLOR = "#cb181d"
+WARNING_COLOR = palette.PITFALL
+#: Besides their colour, batched nodes have a double border and batched edges are thick,
+#: with a double arrowhead; their types are written in a darker orange (readable text).
+BATCH_NODE = f'color="{BATCH_COLOR}", penwidth=2, peripheries=2'
+BATCH_EDGE = (f'color="{BATCH_COLOR}", fontcolor="{palette.BATCH_TEXT}", penwidth=2, '
+              "arrowhead=normalnormal")
 #: ``newrank`` lines ranks up across clusters (the two views side by side); past this many
 #: nodes it slows Graphviz down by 20x and more (650 nodes: 46 s with it, 2.3 s without).
 NEWRANK_MAX_NODES = 300
 
 _NODE_STYLE = {
-    "input": 'shape=box, style="rounded,filled", fillcolor="#e8f0fe"',
-    "output": 'shape=box, style="rounded,filled", fillcolor="#e6f4ea"',
-    "eqn": 'shape=box, style="filled", fillcolor="#ffffff"',
-    "collapsed": 'shape=box3d, style="filled", fillcolor="#eeeeee"',
+    "input": f'shape=box, style="rounded,filled", fillcolor="{palette.NODE_FILL["input"]}"',
+    "output": f'shape=box, style="rounded,filled", fillcolor="{palette.NODE_FILL["output"]}"',
+    "eqn": f'shape=box, style="filled", fillcolor="{palette.NODE_FILL["eqn"]}"',
+    "collapsed": f'shape=box3d, style="filled", fillcolor="{palette.NODE_FILL["collapsed"]}"',
 }
 
 
@@ -66,10 +73,11 @@ def _node_lines(graph: Graph, ids: tuple[str, ...], indent: str) -> list[str]:
     lines = []
     for nid in ids:
         n = nodes[nid]
-        extra = f', color="{BATCH_COLOR}", penwidth=2' if n.batched else ""
-        if n.warning is not None:  # a random pitfall: red border, its words as tooltip
+        extra = f", {BATCH_NODE}" if n.batched else ""
+        if n.warning is not None:  # a random pitfall: red thick border, ⚠, words as tooltip
             extra = (f', color="{WARNING_COLOR}", penwidth=3, '
                      f'tooltip="{dot_escape(n.warning)}"')
+            extra += ", peripheries=2" if n.batched else ""
         lines.append(f'{indent}{nid} [label="{dot_escape(n.label)}", '
                      f"{_NODE_STYLE.get(n.kind, '')}{extra}];")
     return lines
@@ -78,7 +86,7 @@ def _node_lines(graph: Graph, ids: tuple[str, ...], indent: str) -> list[str]:
 def _cluster_lines(graph: Graph, c: Cluster, depth: int) -> list[str]:
     pad = "  " * depth
     lines = [f"{pad}subgraph cluster_{c.id} {{",
-             f'{pad}  label="{dot_escape(c.label)}"; style="rounded"; color="#888888";']
+             f'{pad}  label="{dot_escape(c.label)}"; style="rounded"; color="{palette.CLUSTER}";']
     lines += _node_lines(graph, c.nodes, pad + "  ")
     for sub in c.clusters:
         lines += _cluster_lines(graph, sub, depth + 1)
@@ -90,11 +98,12 @@ def graph_to_dot(graph: Graph, name: str = "vmapviz", legend: bool = True) -> st
     """Lower a :class:`~vmapviz.render._ir.Graph` to DOT text; ``legend=False`` leaves the
     legend out (the widgets show :func:`legend_lines` as HTML beside the picture)."""
     newrank = ", newrank=true" if len(graph.nodes) <= NEWRANK_MAX_NODES else ""
+    title = dot_escape(graph_title(graph))  # Graphviz writes it as a comment atop the SVG
     lines = [
         f"digraph {name} {{",
-        f'  graph [rankdir=TB, fontname="Helvetica", fontsize=11{newrank}];',
+        f'  graph [rankdir=TB, fontname="Helvetica", fontsize=11{newrank}, comment="{title}"];',
         '  node [fontname="Helvetica", fontsize=10];',
-        '  edge [fontname="Helvetica", fontsize=9, color="#555555"];',
+        f'  edge [fontname="Helvetica", fontsize=9, color="{palette.EDGE}"];',
     ]
     placed: set[str] = set()
 
@@ -110,7 +119,7 @@ def graph_to_dot(graph: Graph, name: str = "vmapviz", legend: bool = True) -> st
     for e in graph.edges:
         attrs = [f'label="{dot_escape(e.label)}"']
         if e.batched:
-            attrs += [f'color="{BATCH_COLOR}"', f'fontcolor="{BATCH_COLOR}"', "penwidth=2"]
+            attrs.append(BATCH_EDGE)
         if e.style != "solid":
             attrs.append(f"style={e.style}")
         lines.append(f"  {e.src} -> {e.dst} [{', '.join(attrs)}];")
@@ -121,15 +130,31 @@ def graph_to_dot(graph: Graph, name: str = "vmapviz", legend: bool = True) -> st
     return "\n".join(lines) + "\n"
 
 
+def graph_title(graph: Graph) -> str:
+    """What the picture is, for screen readers: the views drawn, and how batched values are
+    marked (the DOT graph's ``comment``, the SVG root's ``aria-label``: :func:`label_svg`).
+
+    >>> from vmapviz.render._ir import Cluster, Graph
+    >>> graph_title(Graph((), (), (Cluster("etop", "per-element jaxpr of f (one lane)", ()),), ()))
+    'Jaxpr graph: per-element jaxpr of f (one lane). Values that carry the batch axis are orange, with a double border or a thick edge with a double arrowhead.'
+    """
+    views = "; ".join(c.label for c in graph.clusters)
+    return (f"Jaxpr graph{': ' + views if views else ''}. Values that carry the batch axis "
+            "are orange, with a double border or a thick edge with a double arrowhead.")
+
+
 def legend_lines(graph: Graph) -> list[str]:
-    """What the colours mean, then the graph's notes (what was folded or collapsed)."""
+    """What the colours mean and what else marks the same, then the graph's notes (what
+    was folded or collapsed)."""
     key = ("orange: carries the batch axis (per-element jaxpr: varies by lane; "
            "batched jaxpr: inputs and outputs mapped on an axis)")
+    shape = ("double border (nodes), thick line with a double arrowhead (edges): the same "
+             "as orange, drawn without colour")
     if any(n.warning is not None for n in graph.nodes):
-        warn = ("red, marked \u26a0: a random draw that is the same in every lane but "
-                "reaches an output that varies by lane (hover for details)")
-        return [key, warn, *graph.notes]
-    return [key, *graph.notes]
+        warn = ("red, marked \u26a0, with a thick border: a random draw that is the same in "
+                "every lane but reaches an output that varies by lane (hover for details)")
+        return [key, shape, warn, *graph.notes]
+    return [key, shape, *graph.notes]
 
 
 def to_dot(report: Any, which: str = "both", max_cluster_eqns: int = 50,
@@ -179,8 +204,29 @@ def node_count(dot_source: str) -> int:
     return len(_NODE_LINE.findall(dot_source))
 
 
+#: Graphviz writes a graph's ``comment`` (XML-escaped) as a comment above the ``<svg>``.
+_GRAPH_TITLE = re.compile(r"<!-- (Jaxpr graph[^\n]*?) -->\n(?=(?:<!--[^\n]*-->\n)*<svg\b)")
+_SVG_ROOT = re.compile(r"<svg\b")
+
+
+def label_svg(svg: str) -> str:
+    """Graphviz SVG of a :func:`graph_to_dot` graph whose root is an image named by the
+    graph's title (``role="img"``, ``aria-label``; :func:`graph_title`, escaped by Graphviz);
+    other SVG is returned unchanged.
+
+    >>> label_svg('<!-- Jaxpr graph: f&lt;x&gt; -->\\n<!-- Title: g Pages: 1 -->\\n<svg width="8pt">')
+    '<!-- Jaxpr graph: f&lt;x&gt; -->\\n<!-- Title: g Pages: 1 -->\\n<svg role="img" aria-label="Jaxpr graph: f&lt;x&gt;" width="8pt">'
+    """
+    found = _GRAPH_TITLE.search(svg)
+    if found is None:
+        return svg
+    return _SVG_ROOT.sub(f'<svg role="img" aria-label="{found.group(1)}"', svg, count=1)
+
+
 def to_svg(dot_source: str, timeout: float = 120.0) -> str:
     """Run ``dot -Tsvg`` on DOT text; :class:`DotNotFoundError` when ``dot`` is missing.
+    The root of a :func:`graph_to_dot` graph is named for screen readers by its title
+    (:func:`label_svg`).
 
     >>> to_svg('digraph { a -> b }').lstrip().startswith('<?xml')
     True
@@ -199,4 +245,4 @@ def to_svg(dot_source: str, timeout: float = 120.0) -> str:
             "text out elsewhere.") from None
     if run.returncode != 0:
         raise RuntimeError(f"dot -Tsvg failed: {run.stderr.decode('utf-8', 'replace')}")
-    return run.stdout.decode("utf-8")
+    return label_svg(run.stdout.decode("utf-8"))

@@ -255,6 +255,85 @@ export function nodeDetails(info) {
   return rows;
 }
 
+// ------------------------------------------------------------------ keyboard
+
+/**
+ * WAI-ARIA tabs: the tab to go to from tab `index` of `count` for a key. ArrowRight /
+ * ArrowLeft go to the next / previous tab, wrapping around; Home / End to the first /
+ * last; null for any other key (the browser keeps it).
+ */
+export function tabStep(index, count, key) {
+  const n = Math.max(Math.floor(Number(count)) || 0, 0);
+  if (n === 0) return null;
+  const i = clampIndex(index, n);
+  switch (key) {
+    case "ArrowRight":
+      return (i + 1) % n;
+    case "ArrowLeft":
+      return (i - 1 + n) % n;
+    case "Home":
+      return 0;
+    case "End":
+      return n - 1;
+    default:
+      return null;
+  }
+}
+
+/**
+ * The next item focused among `count` items of a graph (nodes and foldable clusters, in
+ * drawing order) for a key: ArrowRight / ArrowDown the next, ArrowLeft / ArrowUp the
+ * previous (staying at the ends), Home / End the first / last; from none (`index` -1)
+ * an arrow goes to the first. null for any other key.
+ */
+export function itemStep(index, count, key) {
+  const n = Math.max(Math.floor(Number(count)) || 0, 0);
+  if (n === 0) return null;
+  const i = Math.floor(Number(index));
+  const on = Number.isFinite(i) && i >= 0 && i < n;
+  switch (key) {
+    case "ArrowRight":
+    case "ArrowDown":
+      return on ? Math.min(i + 1, n - 1) : 0;
+    case "ArrowLeft":
+    case "ArrowUp":
+      return on ? Math.max(i - 1, 0) : 0;
+    case "Home":
+      return 0;
+    case "End":
+      return n - 1;
+    default:
+      return null;
+  }
+}
+
+/**
+ * Graph items (`n:<node id>`, `c:<cluster id>`) in the order the keyboard visits them:
+ * nodes by number, as the jaxpr lists them (not as Graphviz writes them), then the
+ * foldable clusters by number.
+ */
+export function drawingOrder(keys) {
+  const number = (k) => Number(String(k).replace(/^\D+/, "")) || 0;
+  const rank = (k) => (String(k).startsWith("n:") ? 0 : 1);
+  return [...(keys || [])].sort((a, b) => rank(a) - rank(b) || number(a) - number(b));
+}
+
+const KIND_WORDS = { eqn: "equation", input: "input", output: "output", collapsed: "folded block" };
+
+/**
+ * What a screen reader says of a graph node: its label, what it is, and what its colour
+ * and border say (batched, a random pitfall), then what Enter does.
+ */
+export function nodeLabel(info) {
+  if (!info) return "";
+  const parts = [String(info.label || info.id || "").split("\n").join(" ")];
+  parts.push(KIND_WORDS[info.kind] || String(info.kind || "node"));
+  if (info.batched) parts.push("carries the batch axis");
+  if (info.warning) parts.push("random pitfall: the same draw in every lane");
+  parts.push(Array.isArray(info.toggle) ? "Enter draws it open" : "Enter shows its details");
+  return parts.join(", ");
+}
+
 // ------------------------------------------------------------------ stage stepper
 
 /** What the stepper bar says while it is off. */
@@ -536,6 +615,63 @@ function zoomer(svgHost, zoomLabel) {
   return { zoom, apply, readable };
 }
 
+const FOCUSABLE = "g.node[data-node], g.cluster.vmapviz-foldable[data-cluster]";
+
+/**
+ * Keyboard access to the graph picture: its nodes and foldable clusters become buttons
+ * with a name (`nodeLabel`) behind one tab stop (a roving tabindex: Tab enters at the
+ * selected node, else the first); arrows move between them, Enter or Space acts as a
+ * click (`act(element)`).
+ */
+function graphKeys(svgHost, act) {
+  let current = ""; // "n:<node id>" or "c:<cluster id>": the item holding the tab stop
+  const keyOf = (el) => (el.hasAttribute("data-node") ? `n:${el.getAttribute("data-node")}`
+    : `c:${el.getAttribute("data-cluster")}`);
+  const items = () => {
+    const found = new Map([...svgHost.querySelectorAll(FOCUSABLE)].map((el) => [keyOf(el), el]));
+    return drawingOrder([...found.keys()]).map((k) => found.get(k));
+  };
+  function hold(el) {
+    for (const x of items()) x.setAttribute("tabindex", x === el ? "0" : "-1");
+    current = keyOf(el);
+  }
+  function prepare(g, selected, focus) {
+    const svg = svgHost.querySelector("svg");
+    if (svg) svg.setAttribute("role", "group"); // its nodes are controls, not one image
+    const list = items();
+    for (const el of list) {
+      el.setAttribute("role", "button");
+      const id = el.getAttribute("data-node");
+      const c = id ? null : g.clusters[el.getAttribute("data-cluster")];
+      el.setAttribute("aria-label", id ? nodeLabel(g.nodes[id])
+        : `cluster ${(c && c.label) || ""}, Enter folds or unfolds it`);
+    }
+    const first = list.find((el) => keyOf(el) === current)
+      || list.find((el) => el.getAttribute("data-node") === selected)
+      || list.find((el) => el.hasAttribute("data-node")) || list[0];
+    if (!first) return;
+    hold(first);
+    if (focus) first.focus({ preventScroll: true });
+  }
+  function key(event) {
+    const el = event.target && event.target.closest ? event.target.closest(FOCUSABLE) : null;
+    if (!el || !svgHost.contains(el)) return false;
+    if (event.key === "Enter" || event.key === " ") {
+      hold(el);
+      act(el);
+      return true;
+    }
+    const list = items();
+    const next = itemStep(list.indexOf(el), list.length, event.key);
+    if (next === null) return false;
+    hold(list[next]);
+    list[next].focus();
+    return true;
+  }
+  const holdsFocus = () => svgHost.contains(document.activeElement);
+  return { prepare, key, holdsFocus };
+}
+
 function graphPanel(model, entry) {
   const panel = h("div", "vmapviz-panel vmapviz-graph");
   const bar = panel.appendChild(h("div", "vmapviz-bar"));
@@ -557,6 +693,8 @@ function graphPanel(model, entry) {
   const zoomOut = button(zoomBox, "vmapviz-zoom-out", "\u2212", "zoom out (Ctrl + wheel)");
   const zoomLabel = button(zoomBox, "vmapviz-zoom-fit", "fit", "fit the panel's width");
   const zoomIn = button(zoomBox, "vmapviz-zoom-in", "+", "zoom in (Ctrl + wheel)");
+  zoomOut.setAttribute("aria-label", "zoom out");
+  zoomIn.setAttribute("aria-label", "zoom in");
   const group = checkbox(options, "vmapviz-group-states", "group by State path",
     "one cluster per State path (layers.3.*)");
   const plumbing = checkbox(options, "vmapviz-show-random", "draw random plumbing",
@@ -566,13 +704,16 @@ function graphPanel(model, entry) {
   const reset = button(options, "vmapviz-reset", "reset folding");
   panel.appendChild(h("div", "vmapviz-hint",
     "Click a node for its equation, a 3-D node to open it, an underlined cluster title to "
-    + "fold or unfold it; drag to pan."));
+    + "fold or unfold it; drag to pan. Keyboard: Tab to the graph, arrows move between "
+    + "nodes, Enter acts as a click."));
   const body = panel.appendChild(h("div", "vmapviz-graph-body"));
   const column = body.appendChild(h("div", "vmapviz-graph-column"));
   const svgHost = column.appendChild(h("div", "vmapviz-svg vmapviz-graph-svg"));
   const legend = column.appendChild(h("ul", "vmapviz-legend"));
   const info = body.appendChild(h("div", "vmapviz-node-info"));
   const zoom = zoomer(svgHost, zoomLabel);
+  const keys = graphKeys(svgHost, (el) => act(el.getAttribute("data-node") || "",
+    el.getAttribute("data-cluster") || ""));
   zoomOut.addEventListener("click", () => zoom.zoom(-1));
   zoomIn.addEventListener("click", () => zoom.zoom(1));
   zoomLabel.addEventListener("click", () => zoom.zoom(0));
@@ -631,11 +772,13 @@ function graphPanel(model, entry) {
     if (g === null) {
       svgHost.replaceChildren(h("p", "vmapviz-hint", "No graph."));
     } else if (g.hasSvg) {
+      const focused = keys.holdsFocus();
       svgHost.replaceChildren(svgBox("vmapviz-svg-inner", g.svg));
       for (const el of svgHost.querySelectorAll("g.cluster[data-cluster]")) {
         const c = g.clusters[el.getAttribute("data-cluster")];
         if (c) el.classList.add("vmapviz-foldable");
       }
+      keys.prepare(g, model.get("node"), focused);
       panel.dataset.view = g.view;
       zoom.apply();
     } else {
@@ -647,10 +790,10 @@ function graphPanel(model, entry) {
     find();
     drawNode();
   }
-  svgHost.addEventListener("click", (ev) => {
+  /** A click (or Enter) on node `id` or cluster `clusterId`: open, fold or select it. */
+  function act(id, clusterId) {
     const g = shown();
     if (!g || g.pending) return;
-    const id = nodeIdOf(ev.target, svgHost);
     const node = id ? g.nodes[id] : null;
     if (node && Array.isArray(node.toggle)) {
       setOptions(toggleOptions(model.get("graph_options"), node.toggle));
@@ -660,9 +803,12 @@ function graphPanel(model, entry) {
       save(model, "node", id);
       return;
     }
-    const cluster = ev.target.closest && ev.target.closest("g.cluster[data-cluster]");
-    const c = cluster ? g.clusters[cluster.getAttribute("data-cluster")] : null;
+    const c = clusterId ? g.clusters[clusterId] : null;
     if (c) setOptions(toggleOptions(model.get("graph_options"), c.toggle));
+  }
+  svgHost.addEventListener("click", (ev) => {
+    const cluster = ev.target.closest && ev.target.closest("g.cluster[data-cluster]");
+    act(nodeIdOf(ev.target, svgHost), cluster ? cluster.getAttribute("data-cluster") : "");
   });
   search.addEventListener("input", find);
   search.addEventListener("keydown", (ev) => {
@@ -688,6 +834,7 @@ function graphPanel(model, entry) {
       "change:view": draw, "change:node": drawNode, "change:graph_drawn": draw,
       "change:graph_options": draw,
     },
+    key: keys.key,
   };
 }
 
@@ -821,6 +968,22 @@ function stageBar(model, entry, highlight) {
 
 // ------------------------------------------------------------------ widget
 
+let widgets = 0; // numbers each widget drawn on the page: its tabs' and panels' ids
+
+/** `panels` and their `buttons` as WAI-ARIA tabs: ids, roles, and who labels whom. */
+function tabRoles(uid, tabs, panels, buttons) {
+  for (const t of tabs) {
+    const b = buttons[t];
+    b.id = `vmapviz-${uid}-tab-${t}`;
+    panels[t].id = `vmapviz-${uid}-panel-${t}`;
+    b.setAttribute("aria-controls", panels[t].id);
+    panels[t].setAttribute("role", "tabpanel");
+    panels[t].setAttribute("aria-labelledby", b.id);
+    // a panel of text only is a tab stop of its own (it can then scroll by keyboard)
+    if (t === "states" || t === "explain") panels[t].tabIndex = 0;
+  }
+}
+
 function render({ model, el }) {
   const root = h("div", "vmapviz-widget");
   // JupyterLab / Notebook 7 (Lumino) skip their keyboard shortcuts for events from inside
@@ -829,8 +992,16 @@ function render({ model, el }) {
   // Some hosts (Notebook 7) still stop keys on their way down to the page, so the keys
   // of a slider inside this widget are handled here first, before anything else sees them.
   let stepper = null; // the Inspector's stage stepper, while one is drawn
+  let keyed = []; // the tab bar's and the graph's key handlers: true when they took a key
+  const uid = ++widgets;
   const onKey = (event) => {
     if (stepper && stepper.key(event)) return;
+    const plain = !event.ctrlKey && !event.metaKey && !event.altKey; // Ctrl+Enter runs a cell
+    if (plain && root.contains(event.target) && keyed.some((fn) => fn(event))) {
+      event.stopPropagation();
+      event.preventDefault();
+      return;
+    }
     const slider = event.target;
     if (!root.contains(slider) || !slider.matches || !slider.matches("input[type=range]")) return;
     const next = sliderStep(slider.value, slider.max, event.key);
@@ -859,6 +1030,7 @@ function render({ model, el }) {
   function draw() {
     unbind();
     stepper = null;
+    keyed = [];
     const kind = model.get("_kind");
     const entries = model.get("entries");
     const entry = entryAt(entries, model.get("selected"));
@@ -895,6 +1067,7 @@ function render({ model, el }) {
       else panel = explainPanel(entry);
       if (panel.events) {
         bind(panel.events);
+        if (panel.key) keyed.push(panel.key);
         panel = panel.el;
       }
       panel.dataset.tab = t;
@@ -915,10 +1088,22 @@ function render({ model, el }) {
         if (buttons[t]) {
           buttons[t].classList.toggle("vmapviz-active", t === open);
           buttons[t].setAttribute("aria-selected", String(t === open));
+          buttons[t].tabIndex = t === open ? 0 : -1; // one tab stop: arrows move between tabs
         }
       }
     }
-    if (tabBar) bind({ "change:tab": showTab });
+    if (tabBar) {
+      bind({ "change:tab": showTab });
+      tabRoles(uid, tabs, panels, buttons);
+      keyed.push((event) => {
+        const i = tabBar.contains(event.target) ? tabs.indexOf(event.target.dataset.tab) : -1;
+        const next = i < 0 ? null : tabStep(i, tabs.length, event.key);
+        if (next === null) return false;
+        save(model, "tab", tabs[next]); // automatic activation (WAI-ARIA tabs pattern)
+        buttons[tabs[next]].focus();
+        return true;
+      });
+    }
     showTab();
     if (kind === "inspector" && Array.isArray(entry.stages) && entry.stages.length) {
       const highlight = () => {
