@@ -266,7 +266,7 @@ def test_the_selected_lane_is_drawn_even_past_the_ellipsis(lane):
     shown = shown_indices(16, lane)
     assert lane in shown and len(shown) <= 8
     # the argument's row: exactly one dark cell, at the lane's place among the cells drawn
-    first_row = svg.split("argument x")[1].split("one lane")[0]
+    first_row = svg.split(">argument x</text>")[1].split("one lane")[0]
     fills = re.findall(r'<rect x="\d+" y="\d+" width="18" height="18" fill="(#[0-9a-f]+)"',
                        first_row)
     assert fills.count(FILL["lane"]) == 1

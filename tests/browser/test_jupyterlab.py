@@ -195,6 +195,12 @@ def _stages_by_keyboard(page, expect, app, widget):
         else:
             expect(panel.locator("tr.vmapviz-stage-hit")).to_have_count(len(rows))
             assert sorted(_marked_labels(panel)) == sorted(rows), name
+        if tab == "axes":  # the diagram's rows are ringed too, the same ones
+            ringed = panel.locator(".vmapviz-axis-svg g.row.vmapviz-stage-hit")
+            expect(ringed).to_have_count(len(rows))
+            assert sorted(ringed.evaluate_all(
+                "(gs) => gs.map((g) => g.getAttribute('data-label'))")) == sorted(rows)
+            expect(panel.locator(".vmapviz-axis-svg .vmapviz-stage-ring")).to_have_count(len(rows))
         widget.screenshot(path=str(ARTIFACTS / f"{app}_stage_{name}.png"))
     page.keyboard.press("ArrowRight")
     expect(bar).to_have_attribute("data-stage", "write_back")  # the last stage stays

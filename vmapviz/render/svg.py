@@ -377,7 +377,7 @@ def diagram_svg(diagram: AxisDiagram) -> str:
     y = TOP
     for row in diagram.rows:
         part, y = _row(row, y, diagram.lane, pid)
-        body += part
+        body += [f'<g class="row" data-label="{xml_escape(row.label)}">', *part, "</g>"]
     for split in diagram.keys:
         part, y = _keys(split, y, diagram.lane, pid)
         body += part

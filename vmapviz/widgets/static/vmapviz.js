@@ -882,6 +882,18 @@ function ringNode(node) {
   node.appendChild(ring);
 }
 
+/** Ring the rows of the axis diagram (`g.row[data-label]`) whose label is in `labels`. */
+function markDiagramRows(svgHost, labels) {
+  if (!svgHost) return;
+  for (const el of svgHost.querySelectorAll(".vmapviz-stage-ring")) el.remove();
+  const want = new Set(labels || []);
+  for (const g of svgHost.querySelectorAll("g.row[data-label]")) {
+    const hit = want.has(g.getAttribute("data-label"));
+    g.classList.toggle("vmapviz-stage-hit", hit);
+    if (hit) ringNode(g);
+  }
+}
+
 /** Tag the graph nodes whose id is in `ids`, and ring them. */
 function markNodes(svgHost, ids) {
   if (!svgHost) return;
@@ -1112,6 +1124,8 @@ function render({ model, el }) {
         root.dataset.stage = hl ? hl.name : "";
         markRows(panels.states, hl ? hl.labels : []);
         markRows(panels.axes && panels.axes.querySelector(".vmapviz-lane-rows"), hl ? hl.rows : []);
+        markDiagramRows(panels.axes && panels.axes.querySelector(".vmapviz-axis-svg"),
+          hl ? hl.rows : []);
         markNodes(panels.graph && panels.graph.querySelector(".vmapviz-graph-svg"), hl ? hl.nodes : []);
       };
       stepper = stageBar(model, entry, highlight);
