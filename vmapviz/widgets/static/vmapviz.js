@@ -882,25 +882,16 @@ function ringNode(node) {
   node.appendChild(ring);
 }
 
-/** Ring the rows of the axis diagram (`g.row[data-label]`) whose label is in `labels`. */
-function markDiagramRows(svgHost, labels) {
+/**
+ * Tag the elements of `svgHost` matching `selector` whose `attr` is in `wanted`, and ring
+ * them: the axis diagram's rows (`g.row[data-label]`), the graph's nodes (`g.node[data-node]`).
+ */
+function markAndRing(svgHost, selector, attr, wanted) {
   if (!svgHost) return;
   for (const el of svgHost.querySelectorAll(".vmapviz-stage-ring")) el.remove();
-  const want = new Set(labels || []);
-  for (const g of svgHost.querySelectorAll("g.row[data-label]")) {
-    const hit = want.has(g.getAttribute("data-label"));
-    g.classList.toggle("vmapviz-stage-hit", hit);
-    if (hit) ringNode(g);
-  }
-}
-
-/** Tag the graph nodes whose id is in `ids`, and ring them. */
-function markNodes(svgHost, ids) {
-  if (!svgHost) return;
-  for (const el of svgHost.querySelectorAll(".vmapviz-stage-ring")) el.remove();
-  const want = new Set(ids || []);
-  for (const g of svgHost.querySelectorAll("g.node[data-node]")) {
-    const hit = want.has(g.getAttribute("data-node"));
+  const want = new Set(wanted || []);
+  for (const g of svgHost.querySelectorAll(selector)) {
+    const hit = want.has(g.getAttribute(attr));
     g.classList.toggle("vmapviz-stage-hit", hit);
     if (hit) ringNode(g);
   }
@@ -1124,9 +1115,10 @@ function render({ model, el }) {
         root.dataset.stage = hl ? hl.name : "";
         markRows(panels.states, hl ? hl.labels : []);
         markRows(panels.axes && panels.axes.querySelector(".vmapviz-lane-rows"), hl ? hl.rows : []);
-        markDiagramRows(panels.axes && panels.axes.querySelector(".vmapviz-axis-svg"),
-          hl ? hl.rows : []);
-        markNodes(panels.graph && panels.graph.querySelector(".vmapviz-graph-svg"), hl ? hl.nodes : []);
+        markAndRing(panels.axes && panels.axes.querySelector(".vmapviz-axis-svg"),
+          "g.row[data-label]", "data-label", hl ? hl.rows : []);
+        markAndRing(panels.graph && panels.graph.querySelector(".vmapviz-graph-svg"),
+          "g.node[data-node]", "data-node", hl ? hl.nodes : []);
       };
       stepper = stageBar(model, entry, highlight);
       stepHost.appendChild(stepper.el);
