@@ -32,8 +32,9 @@ def _host(x) -> np.ndarray:
 
 def sample(x, cap: int) -> rec.Sample:
     """The first ``cap`` elements of ``x`` (a key array: its key data) as plain numbers."""
-    flat = _host(x).reshape(-1)
-    return rec.Sample(tuple(np.shape(_host(x))), str(flat.dtype), tuple(flat[:cap].tolist()),
+    host = _host(x)
+    flat = host.reshape(-1)
+    return rec.Sample(tuple(host.shape), str(flat.dtype), tuple(flat[:cap].tolist()),
                       int(flat.size))
 
 
