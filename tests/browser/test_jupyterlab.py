@@ -278,12 +278,9 @@ def _keys_stage(expect, app, widget):
 #: (app, JupyterLab theme): both apps in the default light theme, JupyterLab in dark.
 KEYBOARD_RUNS = [("jupyterlab", None), ("notebook7", None), ("jupyterlab", "JupyterLab Dark")]
 
-#: What the page says of the focused element: a name, its outline, the outline's contrast
-#: on what lies behind it (the first opaque background of it or its ancestors), and
-#: whether it matches :focus-visible.
-_FOCUSED = """() => {
-  const el = document.activeElement;
-  const rgba = (text) => {
+#: JS shared by the page probes below: a CSS colour as [r, g, b, a], and its WCAG
+#: relative luminance.
+_COLOUR_JS = """  const rgba = (text) => {
     const m = /rgba?\\(([^)]*)\\)/.exec(text || "");
     if (!m) return [0, 0, 0, 0];
     const p = m[1].split(",").map(Number);
@@ -293,7 +290,14 @@ _FOCUSED = """() => {
     const f = (v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
     return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
   };
-  let bg = null;
+"""
+
+#: What the page says of the focused element: a name, its outline, the outline's contrast
+#: on what lies behind it (the first opaque background of it or its ancestors), and
+#: whether it matches :focus-visible.
+_FOCUSED = """() => {
+  const el = document.activeElement;
+""" + _COLOUR_JS + """  let bg = null;
   for (let n = el.parentElement; n && !bg; n = n.parentElement) {
     const c = rgba(getComputedStyle(n).backgroundColor);
     if (c[3] === 1) bg = c;
@@ -318,17 +322,7 @@ _FOCUSED = """() => {
 #: The lowest WCAG contrast of the widget's text (not its pictures) on what lies behind
 #: it, and the texts below 4.5:1 (3:1 when large).
 _TEXT_CONTRAST = """(root) => {
-  const rgba = (text) => {
-    const m = /rgba?\\(([^)]*)\\)/.exec(text || "");
-    if (!m) return [0, 0, 0, 0];
-    const p = m[1].split(",").map(Number);
-    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
-  };
-  const lum = (c) => {
-    const f = (v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
-  };
-  const behind = (el) => {
+""" + _COLOUR_JS + """  const behind = (el) => {
     const layers = [];
     for (let n = el; n; n = n.parentElement) {
       const c = rgba(getComputedStyle(n).backgroundColor);

@@ -191,19 +191,21 @@ class StatefulMapping(CachedTraces):
         hooks.emit_if_observed(lambda: rec.ErrorRecord(self.name, stage, type(err).__name__,
                                                        str(err)))
 
-    def _run_stages(self, call: Call, key: Any, at: list):
+    def _lookup(self, call: Call, key: Any) -> tuple:
+        """``(plan, its State leaves, None)`` on a cache hit; ``(None, None, why)`` on a
+        miss, where ``why`` is what differs from the nearest cached signature."""
         plan = self._cache.get(key)
-        state_leaves = None
-        if plan is not None:
-            state_leaves = plan.gather_states()
-            reason = plan.stale_reason(state_leaves is None)
-            if reason is not None:
-                plan = None
-            else:
-                hooks.emit_if_observed(lambda: self._cache_record(key, True, None))
-        else:
-            reason = self._cache.miss_reason(key, call.leaf_names())
         if plan is None:
+            return None, None, self._cache.miss_reason(key, call.leaf_names())
+        state_leaves = plan.gather_states()
+        reason = plan.stale_reason(state_leaves is None)
+        return (plan, state_leaves, None) if reason is None else (None, None, reason)
+
+    def _run_stages(self, call: Call, key: Any, at: list):
+        plan, state_leaves, reason = self._lookup(call, key)
+        if plan is not None:
+            hooks.emit_if_observed(lambda: self._cache_record(key, True, None))
+        else:
             at[:] = ["trace", reason]
             plan = self._trace(call)
             if plan.cacheable:
@@ -240,15 +242,8 @@ class StatefulMapping(CachedTraces):
                 raise
 
     def _dry_stages(self, call: Call, key: Any, at: list):
-        plan = self._cache.get(key)
-        reason = None
-        state_leaves = plan.gather_states() if plan is not None else None
-        if plan is not None:
-            reason = plan.stale_reason(state_leaves is None)
-        else:
-            reason = self._cache.miss_reason(key, call.leaf_names())
-        hit = reason is None
-        if not hit:
+        plan, state_leaves, reason = self._lookup(call, key)
+        if plan is None:
             at[0] = "trace"
             traces = self.trace_count
             try:
@@ -256,15 +251,14 @@ class StatefulMapping(CachedTraces):
             finally:
                 self.trace_count = traces  # a dry run leaves the mapping as it was
             state_leaves = plan.gather_states()
-        self.call_count += 1  # numbered as the call it stands for, then given back
-        try:
-            hooks.emit_if_observed(lambda: self._cache_record(key, hit, reason))
-        finally:
-            self.call_count -= 1
+        # numbered as the call it stands for
+        hooks.emit_if_observed(lambda: self._cache_record(key, reason is None, reason,
+                                                          self.call_count + 1))
         emit_stage_records(plan, state_leaves, ran=False)
         return plan
 
-    def _cache_record(self, key: Any, hit: bool, changes: tuple | None) -> rec.CacheRecord:
+    def _cache_record(self, key: Any, hit: bool, changes: tuple | None,
+                      call: int | None = None) -> rec.CacheRecord:
         return rec.CacheRecord(
             mapping=self.name,
             key=describe_key(key),
@@ -272,7 +266,7 @@ class StatefulMapping(CachedTraces):
             entries=len(self._cache),
             traces=self.trace_count,
             changes=changes or (),
-            call=self.call_count,
+            call=self.call_count if call is None else call,
         )
 
     # ------------------------------------------------------------------ tracing
